@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response, status
+
+from roomcast.api.deps import CurrentActor, ServicesDep
+from roomcast.api.schemas import (
+    ErrorOut,
+    MemberIn,
+    MemberOut,
+    MessageIn,
+    MessageOut,
+    MessagePage,
+    ReadIn,
+    ReadOut,
+    RoleIn,
+    RoomIn,
+    RoomOut,
+    RoomSummaryOut,
+)
+
+router = APIRouter(prefix="/rooms", tags=["rooms"])
+
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorOut, "description": "No such room, or not visible"}
+}
+MANAGE: dict[int | str, dict[str, Any]] = {
+    **NOT_FOUND,
+    403: {"model": ErrorOut, "description": "Not allowed"},
+}
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses={404: {"model": ErrorOut, "description": "Unknown member"}},
+)
+async def create_room(body: RoomIn, actor: CurrentActor, services: ServicesDep) -> RoomOut:
+    room = await services.rooms.do_create(
+        actor.user_id, body.name, body.description, body.is_private, body.members
+    )
+    return RoomOut(**room)
+
+
+@router.get("")
+async def my_rooms(actor: CurrentActor, services: ServicesDep) -> list[RoomSummaryOut]:
+    return [RoomSummaryOut(**room) for room in await services.rooms.list_for(actor.user_id)]
+
+
+@router.get("/public")
+async def public_rooms(
+    actor: CurrentActor, services: ServicesDep, q: Annotated[str | None, Query(max_length=100)] = None
+) -> list[RoomOut]:
+    return [RoomOut(**room) for room in await services.rooms.list_public(q)]
+
+
+@router.get("/{room_id}", responses=NOT_FOUND)
+async def get_room(room_id: uuid.UUID, actor: CurrentActor, services: ServicesDep) -> RoomOut:
+    return RoomOut(**(await services.rooms.check_access(room_id, actor.user_id)).room)
+
+
+@router.post("/{room_id}/join", responses=MANAGE)
+async def join_room(room_id: uuid.UUID, actor: CurrentActor, services: ServicesDep) -> RoomOut:
+    return RoomOut(**await services.rooms.do_join(room_id, actor.user_id))
+
+
+@router.post("/{room_id}/leave", status_code=status.HTTP_204_NO_CONTENT, responses=MANAGE)
+async def leave_room(room_id: uuid.UUID, actor: CurrentActor, services: ServicesDep) -> Response:
+    await services.rooms.do_leave(room_id, actor.user_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/{room_id}/members", responses=MANAGE)
+async def members(room_id: uuid.UUID, actor: CurrentActor, services: ServicesDep) -> list[MemberOut]:
+    return [MemberOut(**m) for m in await services.rooms.members(room_id, actor.user_id)]
+
+
+@router.post(
+    "/{room_id}/members", status_code=status.HTTP_201_CREATED, responses={**MANAGE, 409: {"model": ErrorOut}}
+)
+async def add_member(
+    room_id: uuid.UUID, body: MemberIn, actor: CurrentActor, services: ServicesDep
+) -> MemberOut:
+    return MemberOut(**await services.rooms.do_add_member(room_id, actor.user_id, body.username))
+
+
+@router.patch("/{room_id}/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT, responses=MANAGE)
+async def set_role(
+    room_id: uuid.UUID, user_id: uuid.UUID, body: RoleIn, actor: CurrentActor, services: ServicesDep
+) -> Response:
+    await services.rooms.do_set_role(room_id, actor.user_id, user_id, body.role)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.delete("/{room_id}/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT, responses=MANAGE)
+async def remove_member(
+    room_id: uuid.UUID, user_id: uuid.UUID, actor: CurrentActor, services: ServicesDep
+) -> Response:
+    await services.rooms.do_remove_member(room_id, actor.user_id, user_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/{room_id}/messages", responses=MANAGE)
+async def history(
+    room_id: uuid.UUID,
+    actor: CurrentActor,
+    services: ServicesDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    before_seq: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    after_seq: Annotated[int | None, Query(ge=0, le=2**31 - 1)] = None,
+) -> MessagePage:
+    await services.rooms.check_participant(room_id, actor.user_id)
+    records, has_more = await services.messages.read(room_id, limit, before_seq, after_seq)
+    return MessagePage(messages=[MessageOut(**r.as_dict()) for r in records], has_more=has_more)
+
+
+@router.post(
+    "/{room_id}/messages",
+    status_code=status.HTTP_201_CREATED,
+    responses={**MANAGE, 422: {"model": ErrorOut}, 429: {"model": ErrorOut}, 503: {"model": ErrorOut}},
+)
+async def post_message(
+    room_id: uuid.UUID, body: MessageIn, actor: CurrentActor, services: ServicesDep
+) -> MessageOut:
+    await services.rooms.check_participant(room_id, actor.user_id)
+    result = await services.messages.do_send(actor, room_id, body.content, body.client_id)
+    return MessageOut(**result.message.as_dict())
+
+
+@router.post("/{room_id}/read", responses=MANAGE)
+async def mark_read(room_id: uuid.UUID, body: ReadIn, actor: CurrentActor, services: ServicesDep) -> ReadOut:
+    unread = await services.rooms.do_mark_read(room_id, actor.user_id, body.seq)
+    if unread == 0:
+        await services.notifications.do_mark_all_read(actor.user_id, room_id)
+    return ReadOut(unread_count=unread)

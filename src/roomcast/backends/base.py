@@ -1,0 +1,120 @@
+"""The four shared concerns of a roomcast cluster, as narrow async interfaces.
+
+Services and the gateway depend only on these protocols. Each has an in-process
+implementation (`backends.memory`) and a Redis one (`backends.redis`); both pass the same
+contract suite in `tests/contract/`. Nothing but bytes, strings and plain numbers crosses
+these interfaces, so a Redis implementation can behave exactly like the memory one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+ChannelHandler = Callable[[bytes], Awaitable[None] | None]
+
+
+class PubSub(Protocol):
+    """Fan-out of opaque payloads to every instance subscribed to a room.
+
+    Delivery is at most once and in publish order per publisher; there is no replay. Callers
+    that need completeness (messages) carry a sequence number and fill gaps from the database.
+    One handler per instance is registered with `start`; `subscribe` only says which rooms this
+    instance wants.
+    """
+
+    async def start(self, handler: Callable[[str, bytes], Awaitable[None]]) -> None: ...
+
+    async def subscribe(self, room_id: str) -> None: ...
+
+    async def unsubscribe(self, room_id: str) -> None: ...
+
+    async def publish(self, room_id: str, payload: bytes) -> None: ...
+
+    async def publish_many(self, items: Sequence[tuple[str, bytes]]) -> None:
+        """Publish several payloads, keeping their order (one round trip where possible)."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceMember:
+    user_id: str
+    username: str
+
+
+class Presence(Protocol):
+    """Who is online in a room, counted per user across all their connections and instances.
+
+    `join` answers True when this is the user's first live connection in the room (so the
+    caller announces `user_joined`), `leave` True when it was the last one (`user_left`).
+    Entries of a crashed instance expire within 30 s; the backend then reports those users to
+    the handler given to `start`, so that someone announces their departure.
+    """
+
+    async def start(self, on_expired: Callable[[str, PresenceMember], Awaitable[None]]) -> None: ...
+
+    async def join(self, room_id: str, member: PresenceMember, connection_id: str) -> bool: ...
+
+    async def leave(self, room_id: str, user_id: str, connection_id: str) -> bool: ...
+
+    async def online(self, room_id: str) -> list[PresenceMember]: ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RateDecision:
+    allowed: bool
+    messages_sent: int
+    max_messages: int
+    time_until_reset: int
+    token: str = ""
+
+
+class RateLimiter(Protocol):
+    """A true sliding window: at most `limit` acquisitions per key in any `window` seconds.
+
+    `acquire` is atomic; a refused attempt is not counted. `release` gives back a token whose
+    message was refused later (invalid, storage failure) so it does not count either.
+    `time_until_reset` is the whole seconds until one more acquisition would succeed.
+    """
+
+    async def acquire(self, key: str, limit: int, window: float) -> RateDecision: ...
+
+    async def release(self, key: str, token: str) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class RecentCache(Protocol):
+    """Each room's last messages as encoded JSON, each tagged with its seq.
+
+    `push` appends atomically, trims to `size` and refreshes the TTL. Entries may arrive out
+    of order or with holes (several writers, a restart); readers sort by seq and trust only
+    the contiguous run that ends at the newest, filling the rest from the database.
+    """
+
+    async def push(self, room_id: str, entries: Sequence[tuple[int, bytes]], size: int, ttl: int) -> None: ...
+
+    async def get(self, room_id: str) -> list[tuple[int, bytes]]: ...
+
+    async def replace(self, room_id: str, entries: Sequence[tuple[int, bytes]], ttl: int) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass(slots=True)
+class Backends:
+    pubsub: PubSub
+    presence: Presence
+    rate_limiter: RateLimiter
+    cache: RecentCache
+    kind: str
+    health: Callable[[], Awaitable[dict[str, object]]]
+
+    async def close(self) -> None:
+        for part in (self.pubsub, self.presence, self.rate_limiter, self.cache):
+            await part.close()

@@ -1,0 +1,70 @@
+"""`roomcast serve | migrate | bench`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from roomcast.config import ConfigError, load_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="roomcast",
+        description="Real-time messaging server. Every setting of the README can also be given "
+        "as an environment variable (DATABASE_URL, REDIS_URL, JWT_SECRET, ...).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="apply pending migrations, then serve")
+    serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    serve.add_argument("--workers", type=int, default=1)
+    commands.add_parser("migrate", help="apply pending database migrations and exit")
+    bench = commands.add_parser(
+        "bench", help="run the load benchmark (see docs/performance.md)", add_help=False
+    )
+    bench.add_argument("rest", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+
+    if args.command == "bench":
+        from roomcast.bench.cli import main as bench_main
+
+        return bench_main(args.rest)
+
+    from roomcast.observability.logging import configure_logging
+
+    configure_logging()
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"roomcast: {exc}", file=sys.stderr)
+        return 2
+
+    from roomcast.storage.migrate import upgrade
+
+    try:
+        upgrade(settings)
+    except Exception as exc:
+        print(f"roomcast: cannot migrate the database at {settings.database_url}: {exc}", file=sys.stderr)
+        return 1
+    if args.command == "migrate":
+        print("roomcast: database is up to date")
+        return 0
+    if args.workers < 1:
+        print("roomcast: --workers must be at least 1", file=sys.stderr)
+        return 2
+    if args.workers > 1 and not settings.redis_url:
+        print(
+            "roomcast: --workers > 1 needs REDIS_URL: with the in-process backend the workers "
+            "would not see each other's rooms, presence or rate limits",
+            file=sys.stderr,
+        )
+        return 2
+    from roomcast.server import run
+
+    return run(settings, args.host, args.port, args.workers)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The WebSocket side: endpoint, connections, and the local hub."""

@@ -1,0 +1,157 @@
+"""One WebSocket connection: its identity, its bounded send queue and the task that writes it.
+
+Fan-out only appends to the queue, so a slow socket never holds back a room: when more than
+SEND_QUEUE_LIMIT frames wait, the connection is closed with 1013 and its client recovers
+with `since_seq`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+
+from starlette.websockets import WebSocket, WebSocketState
+
+from roomcast.observability import metrics
+
+log = logging.getLogger("roomcast.gateway")
+
+CLOSE_TIMEOUT = 2.0
+
+
+@dataclass(slots=True)
+class TokenBucket:
+    """Frames per second a connection may send besides messages (typing, ping, auth)."""
+
+    rate: float
+    capacity: float
+    tokens: float = 0.0
+    stamp: float = field(default_factory=time.monotonic)
+
+    def __post_init__(self) -> None:
+        self.tokens = self.capacity
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+class Connection:
+    def __init__(
+        self, websocket: WebSocket, room_id: str, user_id: str, username: str, queue_limit: int
+    ) -> None:
+        self.id = uuid.uuid4().hex
+        self.websocket = websocket
+        self.room_id = room_id
+        self.user_id = user_id
+        self.username = username
+        self.queue_limit = queue_limit
+        self.frames = TokenBucket(rate=20, capacity=40)
+        self.typing = False
+        self.typing_timer: asyncio.TimerHandle | None = None
+        self.expiry_timer: asyncio.TimerHandle | None = None
+        # Messages with seq at or below this were already sent (connected / recovery).
+        self.seen_seq = 0
+        self._ready = False
+        self._held: list[tuple[int, str]] = []
+        self._queue: deque[str] = deque()
+        self._wakeup = asyncio.Event()
+        self._closing = False
+        self._close_code = 1000
+        self._close_reason = ""
+        self._writer: asyncio.Task[None] | None = None
+        self.closed = asyncio.Event()
+
+    @property
+    def is_closing(self) -> bool:
+        return self._closing
+
+    def start_writer(self) -> None:
+        self._writer = asyncio.create_task(self._write_loop(), name=f"ws-writer-{self.id}")
+
+    def send(self, frame: str) -> None:
+        if self._closing:
+            return
+        if len(self._queue) >= self.queue_limit:
+            log.warning(
+                "send queue full, closing slow connection",
+                extra={"user_id": self.user_id, "room_id": self.room_id, "queued": len(self._queue)},
+            )
+            metrics.ERRORS.labels(type="slow_consumer").inc()
+            self._queue.clear()
+            self.close(1013, "send queue full")
+            if self._writer is not None:
+                # The writer is stuck on a full socket buffer: interrupt it so that it closes now.
+                self._writer.cancel()
+            return
+        self._queue.append(frame)
+        self._wakeup.set()
+
+    def deliver_message(self, seq: int, frame: str) -> None:
+        """A live `new_message`: held until `connected` is out, dropped if already sent."""
+        if not self._ready:
+            self._held.append((seq, frame))
+            return
+        if seq <= self.seen_seq:
+            return
+        self.seen_seq = seq
+        self.send(frame)
+
+    def mark_ready(self) -> None:
+        self._ready = True
+        held, self._held = self._held, []
+        for seq, frame in held:
+            self.deliver_message(seq, frame)
+
+    def close(self, code: int, reason: str = "") -> None:
+        """Flush what is queued (up to CLOSE_TIMEOUT), then close with `code`."""
+        if self._closing:
+            return
+        self._closing = True
+        self._close_code = code
+        self._close_reason = reason
+        self._wakeup.set()
+
+    async def _write_loop(self) -> None:
+        ws = self.websocket
+        try:
+            while True:
+                await self._wakeup.wait()
+                self._wakeup.clear()
+                while self._queue:
+                    await ws.send_text(self._queue.popleft())
+                if self._closing:
+                    break
+        except Exception:
+            self._closing = True
+        finally:
+            await self._finish()
+
+    async def _finish(self) -> None:
+        ws = self.websocket
+        if ws.application_state == WebSocketState.CONNECTED and ws.client_state == WebSocketState.CONNECTED:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(ws.close(self._close_code, self._close_reason), CLOSE_TIMEOUT)
+        self.closed.set()
+
+    async def wait_closed(self, timeout: float) -> None:
+        try:
+            await asyncio.wait_for(self.closed.wait(), timeout)
+        except TimeoutError:
+            if self._writer is not None:
+                self._writer.cancel()
+
+    def cancel_timers(self) -> None:
+        for timer in (self.typing_timer, self.expiry_timer):
+            if timer is not None:
+                timer.cancel()

@@ -1,0 +1,304 @@
+"""The /ws/{room_id} endpoint (SPEC §4): admission, the receive loop, presence and typing."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from typing import Any
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from roomcast.backends.base import PresenceMember
+from roomcast.gateway.connection import Connection
+from roomcast.gateway.hub import Hub
+from roomcast.observability import metrics
+from roomcast.protocol import codec
+from roomcast.protocol.frames import (
+    Auth,
+    FrameError,
+    Ping,
+    SendMessage,
+    TypingStart,
+    TypingStop,
+    decode_client_frame,
+)
+from roomcast.services.errors import (
+    DomainError,
+    InvalidContent,
+    NotFound,
+    RateLimited,
+    StorageUnavailable,
+)
+from roomcast.services.messages import RECOVERY_LIMIT, Actor
+from roomcast.services.registry import Services
+
+log = logging.getLogger("roomcast.gateway")
+
+Envelope = codec.Envelope
+
+
+class Admission(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Gateway:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.hub = Hub(services.backends.pubsub, self._read_gap)
+        self.closing = False
+        self._in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    async def start(self) -> None:
+        await self.hub.start()
+        await self.services.backends.presence.start(self._on_presence_expired)
+        self.services.rooms.kick = self.kick
+
+    async def kick(self, room_id: uuid.UUID, user_id: uuid.UUID) -> None:
+        await self.hub.publish(str(room_id), Envelope("kick", b"", user_id=str(user_id)))
+
+    async def _read_gap(self, room_id: str, after: int, upto: int) -> list[tuple[int, bytes]]:
+        records, _ = await self.services.messages.read(uuid.UUID(room_id), upto - after - 1, after_seq=after)
+        return [(r.seq, r.json) for r in records if r.seq < upto]
+
+    async def _on_presence_expired(self, room_id: str, member: PresenceMember) -> None:
+        frame = codec.user_frame("user_left", member.user_id, member.username)
+        await self.hub.publish(room_id, Envelope("event", frame, user_id=member.user_id))
+
+    async def drain(self) -> None:
+        """SIGTERM: commit and deliver what is in flight, then close every socket with 1001."""
+        self.closing = True
+        await self.services.messages.writer.stop()
+        try:
+            await asyncio.wait_for(self._idle.wait(), 5)
+        except TimeoutError:
+            log.warning("in-flight sends still pending at shutdown")
+        connections = self.hub.connections()
+        for connection in connections:
+            connection.close(1001, "server shutting down")
+        await asyncio.gather(*(c.wait_closed(3) for c in connections))
+
+    async def serve(self, websocket: WebSocket, room_id: str) -> None:
+        await websocket.accept()
+        if self.closing:
+            await websocket.close(1001, "server shutting down")
+            return
+        try:
+            actor, expires_at, last_seq, since_seq = await self._admit(websocket, room_id)
+        except Admission as refusal:
+            log.info("connection refused", extra={"room_id": room_id, "reason": refusal.reason})
+            await websocket.close(1008, refusal.reason)
+            return
+        connection = Connection(
+            websocket, room_id, str(actor.user_id), actor.username, self.services.settings.send_queue_limit
+        )
+        connection.start_writer()
+        await self.hub.attach(connection, last_seq)
+        presence = self.services.backends.presence
+        member = PresenceMember(connection.user_id, connection.username)
+        first = False
+        try:
+            first = await presence.join(room_id, member, connection.id)
+            await self._send_connected(connection, actor, last_seq, since_seq)
+            self._schedule_expiry(connection, expires_at)
+            if first:
+                await self._announce(connection, "user_joined")
+            log.info(
+                "connected",
+                extra={"user_id": connection.user_id, "room_id": room_id, "connection": connection.id},
+            )
+            await self._receive_loop(connection, actor)
+        except WebSocketDisconnect:
+            pass
+        except Exception:
+            log.exception(
+                "connection handler failed", extra={"user_id": connection.user_id, "room_id": room_id}
+            )
+            metrics.ERRORS.labels(type="handler").inc()
+            connection.close(1011, "internal error")
+        finally:
+            await self._part(connection, member)
+
+    async def _admit(self, websocket: WebSocket, room_id: str) -> tuple[Actor, float, int, int | None]:
+        params = websocket.query_params
+        token = params.get("token")
+        if not token:
+            raise Admission("invalid token")
+        try:
+            claims = self.services.tokens.decode(token)
+        except DomainError as exc:
+            raise Admission(exc.detail) from None
+        try:
+            room_uuid = uuid.UUID(room_id)
+            access = await self.services.rooms.check_access(room_uuid, claims.user_id)
+        except (ValueError, NotFound):
+            raise Admission("not a participant") from None
+        if not access.is_participant:
+            raise Admission("not a participant")
+        since_seq: int | None = None
+        if "since_seq" in params:
+            try:
+                since_seq = int(params["since_seq"])
+            except ValueError:
+                raise Admission("invalid since_seq") from None
+            if since_seq < 0:
+                raise Admission("invalid since_seq")
+        return Actor(claims.user_id, claims.username), claims.expires_at, access.last_seq, since_seq
+
+    async def _send_connected(
+        self, connection: Connection, actor: Actor, last_seq: int, since_seq: int | None
+    ) -> None:
+        room_uuid = uuid.UUID(connection.room_id)
+        data: dict[str, Any] = {
+            "room_id": connection.room_id,
+            "user": {"id": connection.user_id, "username": actor.username},
+        }
+        online = await self.services.backends.presence.online(connection.room_id)
+        data["online_users"] = [{"user_id": m.user_id, "username": m.username} for m in online]
+        if since_seq is None:
+            recent = await self.services.messages.recent(room_uuid)
+            data["recent_messages"] = [codec.Fragment(payload) for _, payload in recent]
+            connection.seen_seq = recent[-1][0] if recent else last_seq
+        else:
+            records, has_more = await self.services.messages.read(
+                room_uuid, RECOVERY_LIMIT, after_seq=since_seq
+            )
+            data["recent_messages"] = [codec.Fragment(r.json) for r in records]
+            data["recovered"] = not has_more
+            connection.seen_seq = records[-1].seq if records else min(since_seq, last_seq)
+        data["last_seq"] = max(last_seq, connection.seen_seq)
+        connection.send(codec.encode_frame("connected", data).decode())
+        connection.mark_ready()
+
+    async def _receive_loop(self, connection: Connection, actor: Actor) -> None:
+        websocket = connection.websocket
+        while not connection.is_closing:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            text = message.get("text")
+            if text is None:
+                connection.send(
+                    codec.error_frame("binary frames are not supported", "send JSON text frames").decode()
+                )
+                continue
+            received_at = time.perf_counter()
+            try:
+                frame = decode_client_frame(text)
+            except FrameError as exc:
+                connection.send(codec.error_frame(exc.error, exc.detail).decode())
+                continue
+            if isinstance(frame, SendMessage):
+                await self._send_message(connection, actor, frame, received_at)
+                continue
+            if not connection.frames.take():
+                connection.send(codec.error_frame("too many frames", "slow down").decode())
+                continue
+            if isinstance(frame, Ping):
+                connection.send(codec.pong_frame().decode())
+            elif isinstance(frame, TypingStart):
+                await self._typing_start(connection)
+            elif isinstance(frame, TypingStop):
+                await self._typing_stop(connection)
+            elif isinstance(frame, Auth):
+                actor = self._reauthenticate(connection, actor, frame.token)
+
+    async def _send_message(
+        self, connection: Connection, actor: Actor, frame: SendMessage, received_at: float
+    ) -> None:
+        client_id = frame.client_id
+        if connection.typing:
+            await self._typing_stop(connection)
+        if self.closing:
+            connection.send(codec.message_error_frame("server shutting down", client_id, True).decode())
+            return
+        self._in_flight += 1
+        self._idle.clear()
+        try:
+            result = await self.services.messages.do_send(
+                actor, uuid.UUID(connection.room_id), frame.content, client_id, origin=connection.id
+            )
+        except InvalidContent as exc:
+            connection.send(codec.message_error_frame(exc.detail, client_id, False).decode())
+        except RateLimited as exc:
+            connection.send(codec.rate_limited_frame(client_id, exc.info).decode())
+        except StorageUnavailable as exc:
+            connection.send(codec.message_error_frame(exc.detail, client_id, True).decode())
+        except NotFound:
+            connection.close(1008, "not a participant")
+        else:
+            elapsed = time.perf_counter() - received_at
+            metrics.COMMIT_LATENCY.observe(elapsed)
+            metrics.DELIVERY_LATENCY.observe(elapsed)
+            connection.send(codec.message_sent_frame(result.message.json, client_id).decode())
+        finally:
+            self._in_flight -= 1
+            if self._in_flight == 0:
+                self._idle.set()
+
+    async def _typing_start(self, connection: Connection) -> None:
+        loop = asyncio.get_running_loop()
+        if connection.typing_timer is not None:
+            connection.typing_timer.cancel()
+        connection.typing_timer = loop.call_later(
+            self.services.settings.typing_timeout,
+            lambda: asyncio.ensure_future(self._typing_stop(connection)),
+        )
+        if not connection.typing:
+            connection.typing = True
+            await self._announce(connection, "user_typing")
+
+    async def _typing_stop(self, connection: Connection) -> None:
+        if connection.typing_timer is not None:
+            connection.typing_timer.cancel()
+            connection.typing_timer = None
+        if connection.typing:
+            connection.typing = False
+            await self._announce(connection, "user_stopped_typing")
+
+    def _reauthenticate(self, connection: Connection, actor: Actor, token: str) -> Actor:
+        try:
+            claims = self.services.tokens.decode(token)
+        except DomainError as exc:
+            connection.send(codec.error_frame(exc.detail, "the current token stays in use").decode())
+            return actor
+        if str(claims.user_id) != connection.user_id:
+            connection.send(codec.error_frame("invalid token", "token belongs to another user").decode())
+            return actor
+        self._schedule_expiry(connection, claims.expires_at)
+        return Actor(claims.user_id, claims.username)
+
+    def _schedule_expiry(self, connection: Connection, expires_at: float) -> None:
+        if connection.expiry_timer is not None:
+            connection.expiry_timer.cancel()
+        delay = max(0.0, expires_at - time.time())
+        connection.expiry_timer = asyncio.get_running_loop().call_later(
+            delay, connection.close, 1008, "token expired"
+        )
+
+    async def _announce(self, connection: Connection, kind: str) -> None:
+        frame = codec.user_frame(kind, connection.user_id, connection.username)
+        await self.hub.publish(connection.room_id, Envelope("event", frame, user_id=connection.user_id))
+
+    async def _part(self, connection: Connection, member: PresenceMember) -> None:
+        connection.cancel_timers()
+        connection.close(1000)
+        await self.hub.detach(connection)
+        try:
+            if connection.typing:
+                connection.typing = False
+                await self._announce(connection, "user_stopped_typing")
+            if await self.services.backends.presence.leave(connection.room_id, member.user_id, connection.id):
+                await self._announce(connection, "user_left")
+        except Exception:
+            log.exception("presence cleanup failed", extra={"room_id": connection.room_id})
+        await connection.wait_closed(3)
+        log.info(
+            "disconnected",
+            extra={"user_id": connection.user_id, "room_id": connection.room_id, "connection": connection.id},
+        )

@@ -1,0 +1,108 @@
+"""The local hub: this instance's sockets per room, fed by the pub/sub backend.
+
+Each payload arrives once per instance and is decoded once; its frame text is shared by
+every local socket. Per room the hub keeps the newest message seq it delivered: a repeat is
+dropped, and a jump (a lost publication, a Redis outage, another instance's message
+overtaking) is filled from the database first, so sockets always see `seq` in order.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from roomcast.backends.base import PubSub
+from roomcast.gateway.connection import Connection
+from roomcast.observability import metrics
+from roomcast.protocol.codec import Envelope, new_message_frame
+
+log = logging.getLogger("roomcast.gateway")
+
+# Reads messages of a room with seq in (after, upto): [(seq, message_json)].
+GapReader = Callable[[str, int, int], Awaitable[list[tuple[int, bytes]]]]
+
+
+class RoomChannel:
+    __slots__ = ("connections", "last_seq")
+
+    def __init__(self) -> None:
+        self.connections: dict[str, Connection] = {}
+        self.last_seq = 0
+
+
+class Hub:
+    def __init__(self, pubsub: PubSub, read_gap: GapReader) -> None:
+        self._pubsub = pubsub
+        self._read_gap = read_gap
+        self.rooms: dict[str, RoomChannel] = {}
+
+    async def start(self) -> None:
+        await self._pubsub.start(self.on_payload)
+
+    async def attach(self, connection: Connection, room_last_seq: int) -> None:
+        channel = self.rooms.get(connection.room_id)
+        if channel is None:
+            channel = self.rooms[connection.room_id] = RoomChannel()
+            channel.last_seq = room_last_seq
+            await self._pubsub.subscribe(connection.room_id)
+        channel.connections[connection.id] = connection
+        metrics.OPEN_SOCKETS.inc()
+
+    async def detach(self, connection: Connection) -> None:
+        channel = self.rooms.get(connection.room_id)
+        if channel is None or channel.connections.pop(connection.id, None) is None:
+            return
+        metrics.OPEN_SOCKETS.dec()
+        if not channel.connections:
+            del self.rooms[connection.room_id]
+            await self._pubsub.unsubscribe(connection.room_id)
+
+    def connections(self) -> list[Connection]:
+        return [c for channel in self.rooms.values() for c in channel.connections.values()]
+
+    async def publish(self, room_id: str, envelope: Envelope) -> None:
+        await self._pubsub.publish(room_id, envelope.encode())
+
+    async def on_payload(self, room_id: str, payload: bytes) -> None:
+        channel = self.rooms.get(room_id)
+        if channel is None:
+            return
+        try:
+            envelope = Envelope.decode(payload)
+        except Exception:
+            log.error("undecodable publication", extra={"room_id": room_id})
+            return
+        if envelope.kind == "message":
+            await self._deliver_message(room_id, channel, envelope)
+        elif envelope.kind == "kick":
+            for connection in list(channel.connections.values()):
+                if connection.user_id == envelope.user_id:
+                    connection.close(1008, "removed from room")
+        else:
+            frame = envelope.frame.decode()
+            for connection in channel.connections.values():
+                if connection.user_id != envelope.user_id:
+                    connection.send(frame)
+
+    async def _deliver_message(self, room_id: str, channel: RoomChannel, envelope: Envelope) -> None:
+        if envelope.seq <= channel.last_seq:
+            return
+        if envelope.seq > channel.last_seq + 1:
+            try:
+                missed = await self._read_gap(room_id, channel.last_seq, envelope.seq)
+            except Exception:
+                log.exception("could not fill a seq gap", extra={"room_id": room_id})
+                missed = []
+            for seq, message_json in missed:
+                if seq > channel.last_seq:
+                    self._fan_out(channel, seq, new_message_frame(message_json).decode(), "")
+        self._fan_out(channel, envelope.seq, envelope.frame.decode(), envelope.origin)
+
+    def _fan_out(self, channel: RoomChannel, seq: int, frame: str, origin: str) -> None:
+        channel.last_seq = seq
+        delivered = 0
+        for connection in channel.connections.values():
+            if connection.id != origin:
+                connection.deliver_message(seq, frame)
+                delivered += 1
+        metrics.DELIVERIES.inc(delivered)

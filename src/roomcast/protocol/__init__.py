@@ -1,0 +1,1 @@
+"""Frames and codecs: bytes in, typed values out, and back. No I/O here."""

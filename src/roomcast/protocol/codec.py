@@ -1,0 +1,75 @@
+"""Server frames, encoded once and shared as bytes by every socket that receives them."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+Fragment = orjson.Fragment
+
+
+def encode_frame(kind: str, data: dict[str, Any]) -> bytes:
+    return orjson.dumps({"type": kind, "data": data})
+
+
+def new_message_frame(message_json: bytes) -> bytes:
+    return b'{"type":"new_message","data":{"message":' + message_json + b"}}"
+
+
+def message_sent_frame(message_json: bytes, client_id: str | None) -> bytes:
+    return encode_frame("message_sent", {"message": Fragment(message_json), "client_id": client_id})
+
+
+def message_error_frame(error: str, client_id: str | None, retryable: bool) -> bytes:
+    return encode_frame("message_error", {"error": error, "client_id": client_id, "retryable": retryable})
+
+
+def rate_limited_frame(client_id: str | None, info: dict[str, int]) -> bytes:
+    return encode_frame(
+        "rate_limit_exceeded",
+        {"error": "Rate limit exceeded", "client_id": client_id, "rate_limit_info": info},
+    )
+
+
+def user_frame(kind: str, user_id: str, username: str) -> bytes:
+    return encode_frame(kind, {"user_id": user_id, "username": username})
+
+
+def error_frame(error: str, detail: str | None = None) -> bytes:
+    data: dict[str, Any] = {"error": error}
+    if detail is not None:
+        data["detail"] = detail
+    return encode_frame("error", data)
+
+
+def pong_frame() -> bytes:
+    return encode_frame("pong", {"timestamp": time.time()})
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """What one instance publishes to the others for a room.
+
+    `kind` is "message" (seq set), "event" (typing, presence) or "kick" (close `user_id`'s
+    sockets). `origin` is the publishing connection, which does not receive its own frame.
+    Wire form: a small JSON header, a newline, then the frame bytes untouched.
+    """
+
+    kind: str
+    frame: bytes
+    origin: str = ""
+    seq: int = 0
+    user_id: str = ""
+
+    def encode(self) -> bytes:
+        header = orjson.dumps([self.kind, self.origin, self.seq, self.user_id])
+        return header + b"\n" + self.frame
+
+    @classmethod
+    def decode(cls, payload: bytes) -> Envelope:
+        header, _, frame = payload.partition(b"\n")
+        kind, origin, seq, user_id = orjson.loads(header)
+        return cls(kind=kind, frame=frame, origin=origin, seq=seq, user_id=user_id)

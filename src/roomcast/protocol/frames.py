@@ -1,0 +1,84 @@
+"""Client frames as typed values, decoded from raw WebSocket text without any I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+MAX_CLIENT_ID_LENGTH = 64
+
+
+@dataclass(frozen=True, slots=True)
+class SendMessage:
+    content: Any
+    client_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TypingStart:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class TypingStop:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Ping:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Auth:
+    token: str
+
+
+ClientFrame = SendMessage | TypingStart | TypingStop | Ping | Auth
+
+
+class FrameError(Exception):
+    """The frame cannot be understood; `error` and `detail` go back to the client as is."""
+
+    def __init__(self, error: str, detail: str | None = None) -> None:
+        super().__init__(error)
+        self.error = error
+        self.detail = detail
+
+
+_SIMPLE = {"typing_start": TypingStart(), "typing_stop": TypingStop(), "ping": Ping()}
+
+
+def decode_client_frame(raw: str | bytes) -> ClientFrame:
+    try:
+        frame = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise FrameError("invalid JSON") from None
+    if not isinstance(frame, dict):
+        raise FrameError("frame must be a JSON object")
+    kind = frame.get("type")
+    if not isinstance(kind, str):
+        raise FrameError("missing type", "every frame needs a string 'type'")
+    data = frame.get("data", {})
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise FrameError("bad data", "'data' must be an object")
+    simple = _SIMPLE.get(kind)
+    if simple is not None:
+        return simple
+    if kind == "send_message":
+        client_id = data.get("client_id")
+        if client_id is not None and (
+            not isinstance(client_id, str) or not 0 < len(client_id) <= MAX_CLIENT_ID_LENGTH
+        ):
+            raise FrameError("bad data", f"client_id must be a string of 1-{MAX_CLIENT_ID_LENGTH} characters")
+        return SendMessage(content=data.get("content"), client_id=client_id)
+    if kind == "auth":
+        token = data.get("token")
+        if not isinstance(token, str) or not token:
+            raise FrameError("bad data", "auth needs a string 'token'")
+        return Auth(token=token)
+    raise FrameError("unknown type", f"unknown frame type {kind[:40]!r}")

@@ -1,0 +1,161 @@
+"""Storing and reading messages: the one path every transport uses to send.
+
+`do_send` is validate → rate limit → durable commit (group commit writer) → cache →
+publish → answer; notifications are queued after the answer, off the hot path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from roomcast.backends.base import Backends
+from roomcast.config import Settings
+from roomcast.observability import metrics
+from roomcast.protocol.codec import Envelope, new_message_frame
+from roomcast.services.errors import InvalidContent, NotFound, RateLimited, StorageUnavailable
+from roomcast.services.notifications import Notifier
+from roomcast.storage.models import Message, User
+from roomcast.storage.records import CommitResult, MessageDraft, MessageRecord
+from roomcast.storage.writer import GroupCommitWriter, RoomGone, StorageError, record_from_row
+
+log = logging.getLogger("roomcast.messages")
+
+COMMIT_TIMEOUT = 5.0
+RECOVERY_LIMIT = 1000
+
+messages = Message.__table__
+users = User.__table__
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    user_id: uuid.UUID
+    username: str
+
+
+def rate_key(user_id: uuid.UUID) -> str:
+    return f"message:{user_id}"
+
+
+class MessageService:
+    def __init__(
+        self, settings: Settings, engine: AsyncEngine, backends: Backends, notifier: Notifier
+    ) -> None:
+        self._settings = settings
+        self._engine = engine
+        self._backends = backends
+        self._notifier = notifier
+        self.writer = GroupCommitWriter(engine, self._after_commit)
+
+    def check_content(self, content: object) -> str:
+        if not isinstance(content, str):
+            raise InvalidContent("content must be a string")
+        if not content.strip():
+            raise InvalidContent("content must not be empty")
+        if len(content) > self._settings.max_message_length:
+            raise InvalidContent(f"content is longer than {self._settings.max_message_length} characters")
+        return content
+
+    async def do_send(
+        self, actor: Actor, room_id: uuid.UUID, content: object, client_id: str | None, origin: str = ""
+    ) -> CommitResult:
+        text = self.check_content(content)
+        limiter = self._backends.rate_limiter
+        key = rate_key(actor.user_id)
+        decision = await limiter.acquire(
+            key, self._settings.message_rate_limit, self._settings.rate_limit_window
+        )
+        if not decision.allowed:
+            metrics.RATE_LIMITED.inc()
+            log.info("rate limit refused", extra={"user_id": str(actor.user_id), "room_id": str(room_id)})
+            raise RateLimited(decision)
+        draft = MessageDraft(room_id, actor.user_id, actor.username, text, client_id, origin)
+        future = self.writer.submit(draft)
+        try:
+            result = await asyncio.wait_for(asyncio.shield(future), COMMIT_TIMEOUT)
+        except RoomGone:
+            await limiter.release(key, decision.token)
+            raise NotFound("Room not found") from None
+        except (TimeoutError, StorageError) as exc:
+            await limiter.release(key, decision.token)
+            metrics.ERRORS.labels(type="storage").inc()
+            log.warning(
+                "message not stored",
+                extra={"user_id": str(actor.user_id), "room_id": str(room_id), "error": repr(exc)},
+            )
+            raise StorageUnavailable("message could not be stored, retry with the same client_id") from None
+        if result.duplicate:
+            await limiter.release(key, decision.token)
+        return result
+
+    async def _after_commit(self, results: Sequence[CommitResult]) -> None:
+        by_room: dict[uuid.UUID, list[tuple[int, bytes]]] = {}
+        publications: list[tuple[str, bytes]] = []
+        for result in results:
+            record = result.message
+            by_room.setdefault(record.room_id, []).append((record.seq, record.json))
+            envelope = Envelope("message", new_message_frame(record.json), result.draft.origin, record.seq)
+            publications.append((str(record.room_id), envelope.encode()))
+        metrics.MESSAGES_STORED.inc(len(results))
+        cache = self._backends.cache
+        for room_id, entries in by_room.items():
+            await cache.push(str(room_id), entries, self._settings.cache_size, self._settings.cache_ttl)
+        await self._backends.pubsub.publish_many(publications)
+        self._notifier.enqueue([result.message for result in results])
+
+    async def recent(self, room_id: uuid.UUID) -> list[tuple[int, bytes]]:
+        """The room's last CACHE_SIZE messages (encoded), from the cache, completed from the database."""
+        size = self._settings.cache_size
+        entries = sorted(dict(await self._backends.cache.get(str(room_id))).items())
+        run: list[tuple[int, bytes]] = []
+        for seq, payload in reversed(entries):  # trust only the contiguous run ending at the newest
+            if run and seq != run[-1][0] - 1:
+                break
+            run.append((seq, payload))
+        run.reverse()
+        run = run[-size:]
+        oldest = run[0][0] if run else None
+        if len(run) < size and (oldest is None or oldest > 1):
+            metrics.CACHE.labels(result="miss").inc()
+            older = await self.read(room_id, limit=size - len(run), before_seq=oldest)
+            run = [(m.seq, m.json) for m in older[0]] + run
+            if run:
+                await self._backends.cache.replace(str(room_id), run, self._settings.cache_ttl)
+        else:
+            metrics.CACHE.labels(result="hit").inc()
+        return run
+
+    async def read(
+        self,
+        room_id: uuid.UUID,
+        limit: int,
+        before_seq: int | None = None,
+        after_seq: int | None = None,
+    ) -> tuple[list[MessageRecord], bool]:
+        """History in ascending seq, and whether more lies beyond the page in its direction."""
+        query = (
+            select(messages, users.c.username)
+            .join(users, users.c.id == messages.c.sender_id)
+            .where(messages.c.room_id == room_id)
+        )
+        if before_seq is not None:
+            query = query.where(messages.c.seq < before_seq)
+        if after_seq is not None:
+            query = query.where(messages.c.seq > after_seq)
+        oldest_first = after_seq is not None
+        order = messages.c.seq.asc() if oldest_first else messages.c.seq.desc()
+        query = query.order_by(order).limit(limit + 1)
+        async with self._engine.connect() as conn:
+            rows = list((await conn.execute(query)).mappings())
+        has_more = len(rows) > limit
+        records = [record_from_row(row) for row in rows[:limit]]
+        if not oldest_first:
+            records.reverse()
+        return records, has_more

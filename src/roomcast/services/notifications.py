@@ -1,0 +1,208 @@
+"""Notifications (SPEC §6), created by a background task so they never delay a send.
+
+Per stored message: every participant with no live connection to the room gets one unread
+`message` notification per room (counting), and each participant named `@username` a
+`mention`. The sender's read mark moves past their own messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import and_, case, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from roomcast.backends.base import Presence
+from roomcast.services.errors import NotFound
+from roomcast.storage.models import Notification, Participant, User, utcnow
+from roomcast.storage.records import MessageRecord, iso_utc
+
+log = logging.getLogger("roomcast.notifications")
+
+MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9_.-]{3,32})")
+QUEUE_LIMIT = 100_000
+
+notifications = Notification.__table__
+participants = Participant.__table__
+users = User.__table__
+
+
+def mentioned_names(content: str) -> set[str]:
+    return {name.rstrip(".").lower() for name in MENTION.findall(content)}
+
+
+class Notifier:
+    def __init__(self, engine: AsyncEngine, presence: Presence) -> None:
+        self._engine = engine
+        self._presence = presence
+        self._queue: asyncio.Queue[list[MessageRecord]] = asyncio.Queue(QUEUE_LIMIT)
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="roomcast-notifier")
+
+    async def stop(self) -> None:
+        if self._task is None:
+            return
+        await self._queue.join()
+        self._task.cancel()
+
+    def enqueue(self, records: Sequence[MessageRecord]) -> None:
+        try:
+            self._queue.put_nowait(list(records))
+        except asyncio.QueueFull:
+            log.error("notification queue full, dropped", extra={"messages": len(records)})
+
+    async def _run(self) -> None:
+        while True:
+            batch = await self._queue.get()
+            drained = 1
+            while not self._queue.empty() and len(batch) < 2000:
+                batch.extend(self._queue.get_nowait())
+                drained += 1
+            try:
+                await self._process(batch)
+            except Exception:
+                log.exception("notifications failed", extra={"messages": len(batch)})
+            finally:
+                for _ in range(drained):
+                    self._queue.task_done()
+
+    async def _process(self, records: list[MessageRecord]) -> None:
+        by_room: dict[uuid.UUID, list[MessageRecord]] = {}
+        for record in records:
+            by_room.setdefault(record.room_id, []).append(record)
+        async with self._engine.begin() as conn:
+            for room_id, room_records in by_room.items():
+                rows = (
+                    await conn.execute(
+                        select(participants.c.user_id, users.c.username)
+                        .join(users, users.c.id == participants.c.user_id)
+                        .where(participants.c.room_id == room_id)
+                    )
+                ).all()
+                names = {username.lower(): user_id for user_id, username in rows}
+                online = {uuid.UUID(m.user_id) for m in await self._presence.online(str(room_id))}
+                upserts: dict[tuple[uuid.UUID, str], list[Any]] = {}
+                for record in room_records:
+                    for user_id, _ in rows:
+                        if user_id != record.sender_id and user_id not in online:
+                            _count(upserts, user_id, "message", record)
+                    for name in mentioned_names(record.content):
+                        target = names.get(name)
+                        if target is not None and target != record.sender_id:
+                            _count(upserts, target, "mention", record)
+                for (user_id, kind), (count, record) in upserts.items():
+                    await conn.execute(_upsert(conn.dialect.name, user_id, room_id, kind, count, record))
+                read_marks: dict[uuid.UUID, int] = {}
+                for record in room_records:
+                    read_marks[record.sender_id] = max(read_marks.get(record.sender_id, 0), record.seq)
+                for user_id, seq in read_marks.items():
+                    await conn.execute(_advance_read(room_id, user_id, seq))
+
+
+def _count(
+    upserts: dict[tuple[uuid.UUID, str], list[Any]], user_id: uuid.UUID, kind: str, record: MessageRecord
+) -> None:
+    entry = upserts.setdefault((user_id, kind), [0, record])
+    entry[0] += 1
+    entry[1] = record
+
+
+def _upsert(
+    dialect: str, user_id: uuid.UUID, room_id: uuid.UUID, kind: str, count: int, record: MessageRecord
+) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    now = utcnow()
+    statement = insert(notifications).values(
+        id=uuid.uuid4(),
+        user_id=user_id,
+        room_id=room_id,
+        type=kind,
+        message_id=record.id,
+        count=count,
+        is_read=False,
+        created_at=now,
+        updated_at=now,
+    )
+    return statement.on_conflict_do_update(
+        index_elements=["user_id", "room_id", "type"],
+        set_={
+            "message_id": statement.excluded.message_id,
+            "count": case(
+                (notifications.c.is_read, statement.excluded.count),
+                else_=notifications.c.count + statement.excluded.count,
+            ),
+            "is_read": False,
+            "updated_at": statement.excluded.updated_at,
+        },
+    )
+
+
+def _advance_read(room_id: uuid.UUID, user_id: uuid.UUID, seq: int) -> Any:
+    return (
+        update(participants)
+        .where(and_(participants.c.room_id == room_id, participants.c.user_id == user_id))
+        .where(participants.c.last_read_seq < seq)
+        .values(last_read_seq=seq)
+    )
+
+
+def notification_as_dict(row: Any) -> dict[str, Any]:
+    return {
+        "id": str(row.id),
+        "type": row.type,
+        "room_id": str(row.room_id),
+        "message_id": str(row.message_id),
+        "count": row.count,
+        "is_read": row.is_read,
+        "created_at": iso_utc(row.created_at),
+        "updated_at": iso_utc(row.updated_at),
+    }
+
+
+class NotificationService:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def list_for(self, user_id: uuid.UUID) -> list[dict[str, Any]]:
+        query = (
+            select(notifications)
+            .where(notifications.c.user_id == user_id)
+            .order_by(notifications.c.is_read.asc(), notifications.c.updated_at.desc())
+            .limit(500)
+        )
+        async with self._engine.connect() as conn:
+            return [notification_as_dict(row) for row in await conn.execute(query)]
+
+    async def do_mark_read(self, user_id: uuid.UUID, notification_id: uuid.UUID) -> None:
+        statement = (
+            update(notifications)
+            .where(notifications.c.id == notification_id, notifications.c.user_id == user_id)
+            .values(is_read=True)
+        )
+        async with self._engine.begin() as conn:
+            if (await conn.execute(statement)).rowcount == 0:
+                raise NotFound("Notification not found")
+
+    async def do_mark_all_read(self, user_id: uuid.UUID, room_id: uuid.UUID | None = None) -> int:
+        statement = update(notifications).where(
+            notifications.c.user_id == user_id, notifications.c.is_read.is_(False)
+        )
+        if room_id is not None:
+            statement = statement.where(notifications.c.room_id == room_id)
+        async with self._engine.begin() as conn:
+            return (await conn.execute(statement.values(is_read=True))).rowcount
+
+    async def unread_total(self, user_id: uuid.UUID) -> int:
+        query = select(func.count()).where(
+            notifications.c.user_id == user_id, notifications.c.is_read.is_(False)
+        )
+        async with self._engine.connect() as conn:
+            return int((await conn.execute(query)).scalar_one())

@@ -1,0 +1,56 @@
+"""Everything an app instance runs, built from the settings in one place and closed in reverse."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from roomcast.backends import create_backends
+from roomcast.backends.base import Backends
+from roomcast.config import Settings
+from roomcast.services.auth import TokenService
+from roomcast.services.messages import MessageService
+from roomcast.services.notifications import NotificationService, Notifier
+from roomcast.services.rooms import RoomService
+from roomcast.services.users import UserService
+from roomcast.storage.database import create_engine, create_sessionmaker
+
+
+@dataclass(slots=True)
+class Services:
+    settings: Settings
+    engine: AsyncEngine
+    backends: Backends
+    tokens: TokenService
+    users: UserService
+    rooms: RoomService
+    messages: MessageService
+    notifications: NotificationService
+    notifier: Notifier
+
+    @classmethod
+    async def build(cls, settings: Settings) -> Services:
+        engine = create_engine(settings)
+        backends = await create_backends(settings)
+        notifier = Notifier(engine, backends.presence)
+        services = cls(
+            settings=settings,
+            engine=engine,
+            backends=backends,
+            tokens=TokenService(settings),
+            users=UserService(create_sessionmaker(engine)),
+            rooms=RoomService(engine, backends.presence),
+            messages=MessageService(settings, engine, backends, notifier),
+            notifications=NotificationService(engine),
+            notifier=notifier,
+        )
+        notifier.start()
+        services.messages.writer.start()
+        return services
+
+    async def close(self) -> None:
+        await self.messages.writer.stop()
+        await self.notifier.stop()
+        await self.backends.close()
+        await self.engine.dispose()

@@ -1,0 +1,49 @@
+"""Accounts: registration and credential checks."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from roomcast.services.auth import hash_password, verify_password
+from roomcast.services.errors import Conflict, Unauthorized
+from roomcast.storage.models import User
+
+
+class UserService:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def do_register(self, username: str, password: str, display_name: str | None) -> User:
+        password_hash = await asyncio.to_thread(hash_password, password)
+        user = User(username=username, display_name=display_name or username, password_hash=password_hash)
+        async with self._sessions() as session:
+            if await self._find(session, username) is not None:
+                raise Conflict("username already taken")
+            session.add(user)
+            try:
+                await session.commit()
+            except IntegrityError:
+                raise Conflict("username already taken") from None
+        return user
+
+    async def check_credentials(self, username: str, password: str) -> User:
+        async with self._sessions() as session:
+            user = await self._find(session, username)
+        ok = await asyncio.to_thread(verify_password, password, user.password_hash if user else None)
+        if user is None or not ok:
+            raise Unauthorized("Incorrect username or password")
+        return user
+
+    async def get(self, user_id: uuid.UUID) -> User | None:
+        async with self._sessions() as session:
+            return await session.get(User, user_id)
+
+    @staticmethod
+    async def _find(session: AsyncSession, username: str) -> User | None:
+        query = select(User).where(func.lower(User.username) == username.lower())
+        return (await session.execute(query)).scalar_one_or_none()

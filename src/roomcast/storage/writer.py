@@ -1,0 +1,218 @@
+"""Group commit: one task stores every new message of this instance.
+
+Concurrent senders queue drafts; the writer takes everything waiting, stores it in one
+transaction and only then resolves each sender's future. Per room it bumps `rooms.last_seq`
+by the batch's size inside that transaction: the row lock (PostgreSQL) or the database write
+lock (SQLite) makes `seq` gap-free and in commit order even with several writers.
+After the commit, `on_committed` runs (cache, publish) before any sender is answered, so a
+`message_sent` never overtakes its own broadcast.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from roomcast.storage.models import Message, Room, User, utcnow
+from roomcast.storage.records import CommitResult, MessageDraft, MessageRecord
+
+log = logging.getLogger("roomcast.storage.writer")
+
+messages = Message.__table__
+rooms = Room.__table__
+users = User.__table__
+
+OnCommitted = Callable[[Sequence[CommitResult]], Awaitable[None]]
+ClientKey = tuple[uuid.UUID, uuid.UUID, str]
+
+
+class StorageError(Exception):
+    """The draft was not stored (database unreachable, failing, or the room is gone)."""
+
+
+class RoomGone(StorageError):
+    pass
+
+
+class GroupCommitWriter:
+    def __init__(self, engine: AsyncEngine, on_committed: OnCommitted, max_batch: int = 500) -> None:
+        self._engine = engine
+        self._on_committed = on_committed
+        self._max_batch = max_batch
+        self._pending: deque[tuple[MessageDraft, asyncio.Future[CommitResult]]] = deque()
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
+        self.batches = 0
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="roomcast-group-commit")
+
+    async def stop(self) -> None:
+        """Commit everything already queued, then stop."""
+        self._closing = True
+        self._wakeup.set()
+        if self._task is not None:
+            await self._task
+
+    def submit(self, draft: MessageDraft) -> asyncio.Future[CommitResult]:
+        future: asyncio.Future[CommitResult] = asyncio.get_running_loop().create_future()
+        if self._closing:
+            future.set_exception(StorageError("server is shutting down"))
+            return future
+        self._pending.append((draft, future))
+        self._wakeup.set()
+        return future
+
+    async def _run(self) -> None:
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            while self._pending:
+                batch = [self._pending.popleft() for _ in range(min(self._max_batch, len(self._pending)))]
+                await self._process(batch)
+            if self._closing:
+                return
+
+    async def _process(self, batch: list[tuple[MessageDraft, asyncio.Future[CommitResult]]]) -> None:
+        drafts = [draft for draft, _ in batch]
+        try:
+            outcomes = await self._commit_resilient(drafts)
+        except Exception as exc:
+            log.error("message commit failed", extra={"error": repr(exc), "batch": len(batch)})
+            outcomes = [StorageError(type(exc).__name__)] * len(batch)
+        self.batches += 1
+        committed = [o for o in outcomes if isinstance(o, CommitResult) and not o.duplicate]
+        if committed:
+            try:
+                await self._on_committed(committed)
+            except Exception:
+                log.exception("post-commit fan-out failed")
+        for (_, future), outcome in zip(batch, outcomes, strict=True):
+            if future.done():
+                continue
+            if isinstance(outcome, BaseException):
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome)
+
+    async def _commit_resilient(self, drafts: list[MessageDraft]) -> list[CommitResult | Exception]:
+        try:
+            return await self._commit(drafts)
+        except IntegrityError:
+            # A concurrent writer elsewhere stored one of these client_ids first: redo one by one
+            # so that only the conflicting draft is affected (and then found as a duplicate).
+            outcomes: list[CommitResult | Exception] = []
+            for draft in drafts:
+                try:
+                    outcomes.extend(await self._commit([draft]))
+                except IntegrityError:
+                    outcomes.extend(await self._commit([draft]))
+            return outcomes
+
+    async def _commit(self, drafts: list[MessageDraft]) -> list[CommitResult | Exception]:
+        outcomes: list[CommitResult | Exception | None] = [None] * len(drafts)
+        async with self._engine.begin() as conn:
+            existing = await _existing_by_client_id(conn, drafts)
+            first_of_key: dict[ClientKey, int] = {}
+            by_room: dict[uuid.UUID, list[int]] = {}
+            for index, draft in enumerate(drafts):
+                key = (draft.room_id, draft.sender_id, draft.client_id) if draft.client_id else None
+                if key is not None and key in existing:
+                    outcomes[index] = CommitResult(existing[key], True, draft)
+                elif key is not None and key in first_of_key:
+                    continue  # resolved below, once the first copy has its seq
+                else:
+                    if key is not None:
+                        first_of_key[key] = index
+                    by_room.setdefault(draft.room_id, []).append(index)
+
+            now = utcnow()
+            rows: list[dict[str, Any]] = []
+            for room_id in sorted(by_room):  # a fixed lock order: no deadlock between writers
+                indexes = by_room[room_id]
+                bump = (
+                    update(rooms)
+                    .where(rooms.c.id == room_id)
+                    .values(last_seq=rooms.c.last_seq + len(indexes))
+                    .returning(rooms.c.last_seq)
+                )
+                last_seq = (await conn.execute(bump)).scalar_one_or_none()
+                if last_seq is None:
+                    for index in indexes:
+                        outcomes[index] = RoomGone("room no longer exists")
+                    continue
+                for offset, index in enumerate(indexes):
+                    draft = drafts[index]
+                    record = MessageRecord(
+                        id=uuid.uuid4(),
+                        room_id=room_id,
+                        seq=last_seq - len(indexes) + 1 + offset,
+                        sender_id=draft.sender_id,
+                        sender_username=draft.sender_username,
+                        content=draft.content,
+                        client_id=draft.client_id,
+                        created_at=now,
+                    )
+                    outcomes[index] = CommitResult(record, False, draft)
+                    rows.append(
+                        {
+                            "id": record.id,
+                            "room_id": room_id,
+                            "seq": record.seq,
+                            "sender_id": record.sender_id,
+                            "content": record.content,
+                            "client_id": record.client_id,
+                            "created_at": now,
+                        }
+                    )
+            if rows:
+                await conn.execute(insert(messages), rows)
+
+        for index, draft in enumerate(drafts):
+            if outcomes[index] is None and draft.client_id:
+                first = outcomes[first_of_key[(draft.room_id, draft.sender_id, draft.client_id)]]
+                outcomes[index] = (
+                    CommitResult(first.message, True, draft) if isinstance(first, CommitResult) else first
+                )
+        return [o for o in outcomes if o is not None]
+
+
+async def _existing_by_client_id(
+    conn: AsyncConnection, drafts: list[MessageDraft]
+) -> dict[ClientKey, MessageRecord]:
+    client_ids = {d.client_id for d in drafts if d.client_id}
+    if not client_ids:
+        return {}
+    query = (
+        select(messages, users.c.username)
+        .join(users, users.c.id == messages.c.sender_id)
+        .where(messages.c.client_id.in_(client_ids))
+        .where(messages.c.room_id.in_({d.room_id for d in drafts if d.client_id}))
+    )
+    found: dict[ClientKey, MessageRecord] = {}
+    for row in (await conn.execute(query)).mappings():
+        record = record_from_row(row)
+        found[(record.room_id, record.sender_id, row["client_id"])] = record
+    return found
+
+
+def record_from_row(row: Any) -> MessageRecord:
+    return MessageRecord(
+        id=row["id"],
+        room_id=row["room_id"],
+        seq=row["seq"],
+        sender_id=row["sender_id"],
+        sender_username=row["username"],
+        content=row["content"],
+        client_id=row["client_id"],
+        created_at=row["created_at"],
+    )

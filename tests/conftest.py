@@ -1,0 +1,219 @@
+"""Shared fixtures: a real roomcast on a real socket, on a fresh database, and clients for it.
+
+The database is SQLite in a temporary folder, or the PostgreSQL of ROOMCAST_TEST_DATABASE_URL
+(CI runs the integration tests a second time that way; each test gets an empty schema).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+import websockets
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from roomcast.app import create_app
+from roomcast.config import Settings, load_settings
+from roomcast.server import Server, uvicorn_config
+from roomcast.storage.database import create_engine
+from roomcast.storage.migrate import upgrade_engine
+
+TEST_SECRET = "test-secret-for-roomcast-tests-only"
+PASSWORD = "correct horse battery"
+
+
+def test_database_url(tmp_path: Path) -> str:
+    return os.environ.get("ROOMCAST_TEST_DATABASE_URL") or f"sqlite+aiosqlite:///{tmp_path}/roomcast.db"
+
+
+async def reset_database(url: str) -> None:
+    if url.startswith("postgresql"):
+        engine = create_async_engine(url)
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+        await engine.dispose()
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {"database_url": test_database_url(tmp_path), "jwt_secret": TEST_SECRET}
+        values.update(overrides)
+        return load_settings(**values)
+
+    return make
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class User:
+    id: str
+    username: str
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+@dataclass
+class LiveServer:
+    """roomcast under uvicorn on 127.0.0.1:<free port>, in the test's event loop."""
+
+    settings: Settings
+    port: int = field(default_factory=free_port)
+    app: Any = None
+    server: Server | None = None
+    task: asyncio.Task[None] | None = None
+    http: httpx.AsyncClient | None = None
+    _counter: int = 0
+
+    async def start(self, migrate: bool = True) -> LiveServer:
+        if migrate:
+            engine = create_engine(self.settings)
+            await upgrade_engine(engine)
+            await engine.dispose()
+        self.app = create_app(self.settings)
+        self.server = Server(uvicorn_config(self.app, "127.0.0.1", self.port))
+        self.task = asyncio.create_task(self.server.serve())
+        for _ in range(500):
+            if self.server.started:
+                break
+            if self.task.done():
+                self.task.result()
+            await asyncio.sleep(0.01)
+        self.http = httpx.AsyncClient(base_url=self.base_url, timeout=10)
+        return self
+
+    async def stop(self) -> None:
+        if self.http is not None:
+            await self.http.aclose()
+        if self.server is not None and self.task is not None:
+            self.server.should_exit = True
+            await asyncio.wait_for(self.task, 20)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def services(self) -> Any:
+        return self.app.state.services
+
+    def ws_url(self, room_id: str, token: str | None, **params: Any) -> str:
+        query = "&".join(f"{k}={v}" for k, v in ({"token": token} | params).items() if v is not None)
+        return f"ws://127.0.0.1:{self.port}/ws/{room_id}" + (f"?{query}" if query else "")
+
+    async def user(self, name: str | None = None, *, via_login: bool = False) -> User:
+        assert self.http is not None
+        self._counter += 1
+        username = name or f"user{self._counter}_{uuid.uuid4().hex[:6]}"
+        response = await self.http.post("/api/auth/register", json={"username": username, "password": PASSWORD})
+        assert response.status_code == 201, response.text
+        user_id = response.json()["id"]
+        if via_login:
+            login = await self.http.post("/api/auth/login", json={"username": username, "password": PASSWORD})
+            token = login.json()["access_token"]
+        else:
+            token = self.services.tokens.issue(uuid.UUID(user_id), username)
+        return User(user_id, username, token)
+
+    async def room(
+        self, owner: User, *members: User, name: str = "general", is_private: bool = False
+    ) -> dict[str, Any]:
+        assert self.http is not None
+        body = {"name": name, "is_private": is_private, "members": [m.username for m in members]}
+        response = await self.http.post("/api/rooms", json=body, headers=owner.headers)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    async def post(self, user: User, room_id: str, content: str, client_id: str | None = None) -> httpx.Response:
+        assert self.http is not None
+        body: dict[str, Any] = {"content": content}
+        if client_id is not None:
+            body["client_id"] = client_id
+        return await self.http.post(f"/api/rooms/{room_id}/messages", json=body, headers=user.headers)
+
+    async def connect(self, room_id: str, user: User, **params: Any) -> WsClient:
+        ws = await websockets.connect(self.ws_url(room_id, user.token, **params), max_size=None)
+        return WsClient(ws)
+
+
+class WsClient:
+    """A thin JSON client over a real WebSocket, with bounded waits."""
+
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+
+    async def send(self, kind: str, **data: Any) -> None:
+        await self.ws.send(orjson.dumps({"type": kind, "data": data}).decode())
+
+    async def recv(self, timeout: float = 5) -> dict[str, Any]:
+        return orjson.loads(await asyncio.wait_for(self.ws.recv(), timeout))
+
+    async def expect(self, kind: str, timeout: float = 5) -> dict[str, Any]:
+        """The next frame of `kind`, skipping others (presence, typing) on the way."""
+        async with asyncio.timeout(timeout):
+            while True:
+                frame = await self.recv(timeout)
+                if frame["type"] == kind:
+                    return frame["data"]
+
+    async def silent(self, kinds: tuple[str, ...], within: float = 0.3) -> None:
+        """Assert no frame of these kinds arrives within `within` seconds."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(within):
+                while True:
+                    frame = await self.recv(within)
+                    assert frame["type"] not in kinds, frame
+
+    async def close(self) -> None:
+        await self.ws.close()
+
+
+@pytest.fixture
+async def live(make_settings: Callable[..., Settings]) -> AsyncIterator[LiveServer]:
+    settings = make_settings()
+    await reset_database(settings.database_url)
+    server = await LiveServer(settings).start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@pytest.fixture
+async def start_server(
+    make_settings: Callable[..., Settings],
+) -> AsyncIterator[Callable[..., Awaitable[LiveServer]]]:
+    """For tests that need their own settings: `server = await start_server(CACHE_SIZE=5)`."""
+    servers: list[LiveServer] = []
+
+    async def start(**overrides: Any) -> LiveServer:
+        settings = make_settings(**{k.lower(): v for k, v in overrides.items()})
+        if not servers:
+            await reset_database(settings.database_url)
+        server = await LiveServer(settings).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in reversed(servers):
+        await server.stop()
