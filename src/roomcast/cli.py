@@ -10,6 +10,11 @@ from roomcast.config import ConfigError, load_settings
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["bench"]:  # its own options: argparse.REMAINDER drops a leading --option
+        from roomcast.bench.cli import main as bench_main
+
+        return bench_main(argv[1:])
     parser = argparse.ArgumentParser(
         prog="roomcast",
         description="Real-time messaging server. Every setting of the README can also be given "

@@ -1,0 +1,325 @@
+"""`roomcast bench`: scenarios by name (S1, S2, S3) or free parameters, against roomcast and the
+baselines of `bench/`, each started here pinned to core 0 (the generator runs on core 1), or
+against a running server (`--url`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import gc
+import importlib.util
+import math
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from roomcast.bench.report import (
+    GEN_CPU_WARNING,
+    HEADER,
+    ScenarioResult,
+    StepResult,
+    percentiles,
+    plot,
+    scenario_footer,
+    scenario_header,
+    step_row,
+    summary,
+)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    rooms: int
+    users: int
+    rates: tuple[float, ...] = ()
+    duration: float = 5.0
+    slo_ms: float = 100.0
+    pool: int = 0  # distinct users; 0 = max(users, min(rooms * users, 100))
+    sockets: int = 0  # S3: idle sockets instead of steps
+
+    @property
+    def user_pool(self) -> int:
+        return self.pool or max(self.users, min(self.rooms * self.users, 100))
+
+
+SCENARIOS = {
+    "S1": Scenario("S1", 100, 10, (500, 1000, 2000, 3000, 4000, 5000, 7500, 10000), slo_ms=100),
+    "S2": Scenario("S2", 1, 1000, (25, 50, 75, 100, 150), slo_ms=50),
+    "S3": Scenario("S3", 100, 10, sockets=19000),
+}
+QUICK = {
+    "S1": Scenario("S1", 10, 10, (200, 500, 1000, 2000), duration=3, slo_ms=100),
+    "S2": Scenario("S2", 1, 100, (25, 50, 100), duration=3, slo_ms=50),
+    "S3": Scenario("S3", 10, 10, sockets=1000),
+}
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="roomcast bench",
+        description="Open-loop WebSocket load generator: stepped offered rates, latency from send to "
+        "every receiver, loss, errors, server CPU and RSS. Scenarios: S1 (100 rooms x 10 users, "
+        "500 -> 10,000 msg/s), S2 (1 room x 1,000 users, up to 150 msg/s), S3 (idle socket memory). "
+        "See docs/performance.md.",
+    )
+    parser.add_argument("scenarios", nargs="*", default=[], help="S1, S2, S3, or none with --rooms/--users")
+    parser.add_argument("--quick", action="store_true", help="scaled-down scenarios for a quick look")
+    parser.add_argument(
+        "--targets",
+        default="",
+        help="comma list of roomcast,fastapi,socketio to start and measure (default: all available)",
+    )
+    parser.add_argument("--url", help="measure a running server instead (http://127.0.0.1:8000)")
+    parser.add_argument("--kind", choices=("roomcast", "fastapi", "socketio"), help="what --url runs")
+    parser.add_argument("--server-pid", type=int, help="pid of the --url server, for CPU and RSS")
+    parser.add_argument("--rooms", type=int, help="free scenario (or override): rooms")
+    parser.add_argument("--users", type=int, help="free scenario (or override): users per room")
+    parser.add_argument("--rates", help="offered rates in msg/s, comma separated (e.g. 100,200,400)")
+    parser.add_argument("--duration", type=float, help="seconds per step")
+    parser.add_argument("--drain", type=float, default=3.0, help="seconds to wait for late deliveries")
+    parser.add_argument("--slo", type=float, help="p99 limit in ms for a step to pass")
+    parser.add_argument("--pool", type=int, help="distinct users (each in several rooms)")
+    parser.add_argument("--sockets", type=int, help="S3: idle sockets to open")
+    parser.add_argument("--keep-going", action="store_true", help="run every step even after one fails")
+    parser.add_argument("--no-pin", action="store_true", help="do not pin server and generator to cores")
+    parser.add_argument("--send-queue-limit", type=int, help="SEND_QUEUE_LIMIT of the roomcast started")
+    parser.add_argument("--plot", type=Path, help="write a PNG of latency against load")
+    parser.add_argument("--quiet", action="store_true", help="no progress line")
+    args = parser.parse_args(argv)
+    for name in args.scenarios:
+        if name.upper() not in SCENARIOS:
+            parser.error(f"unknown scenario {name!r}: use S1, S2 or S3")
+    if not args.scenarios and not (args.rooms and args.users):
+        parser.error("name a scenario (S1 S2 S3) or give --rooms and --users")
+    return args
+
+
+def build_scenarios(args: argparse.Namespace) -> list[Scenario]:
+    table = QUICK if args.quick else SCENARIOS
+    chosen = [table[name.upper()] for name in args.scenarios] or [
+        Scenario("custom", args.rooms, args.users, (100, 500, 1000))
+    ]
+    out = []
+    for scenario in chosen:
+        changes: dict[str, object] = {}
+        if args.rooms:
+            changes["rooms"] = args.rooms
+        if args.users:
+            changes["users"] = args.users
+        if args.rates and not scenario.sockets:
+            changes["rates"] = tuple(float(r) for r in args.rates.split(",") if r.strip())
+        if args.duration:
+            changes["duration"] = args.duration
+        if args.slo:
+            changes["slo_ms"] = args.slo
+        if args.pool:
+            changes["pool"] = args.pool
+        if args.sockets and scenario.sockets:
+            changes["sockets"] = args.sockets
+        out.append(replace(scenario, **changes))  # type: ignore[arg-type]
+    return out
+
+
+def available_targets(requested: str) -> list[str]:
+    from roomcast.bench.targets import KINDS, find_bench_dir
+
+    if requested:
+        kinds = [k.strip() for k in requested.split(",") if k.strip()]
+        unknown = [k for k in kinds if k not in KINDS]
+        if unknown:
+            raise SystemExit(f"roomcast bench: unknown target(s) {unknown}; use {', '.join(KINDS)}")
+        return kinds
+    kinds = ["roomcast"]
+    if find_bench_dir() is not None:
+        kinds.append("fastapi")
+        if importlib.util.find_spec("socketio") is not None:
+            kinds.append("socketio")
+    return kinds
+
+
+class Progress:
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.width = 0
+
+    def __call__(self, text: str) -> None:
+        if self.quiet:
+            return
+        line = text[:150]
+        sys.stderr.write("\r" + line.ljust(self.width))
+        sys.stderr.flush()
+        self.width = len(line)
+
+    def clear(self) -> None:
+        if not self.quiet and self.width:
+            sys.stderr.write("\r" + " " * self.width + "\r")
+            sys.stderr.flush()
+            self.width = 0
+
+
+def emit(text: str) -> None:
+    print(text, flush=True)
+
+
+async def run_scenario(
+    scenario: Scenario, target_kind: str, args: argparse.Namespace, progress: Progress
+) -> ScenarioResult:
+    from roomcast.bench.load import Fleet, StepCounters
+    from roomcast.bench.targets import Target, guess_kind, start_server
+
+    if args.url:
+        target = Target(args.kind or guess_kind(args.url), args.url.rstrip("/"), args.server_pid)
+    else:
+        progress(f"[{target_kind} {scenario.name}] starting the server")
+        target = await asyncio.to_thread(start_server, target_kind, not args.no_pin, args.send_queue_limit)
+    tag = f"[{target.kind} {scenario.name}]"
+    result = ScenarioResult(scenario.name, target.kind, scenario.rooms, scenario.users, slo_ms=scenario.slo_ms)
+    fleet = Fleet(target.dialect, expect_acks=True)
+    try:
+        per_member = 1
+        if scenario.sockets:
+            per_member = max(1, math.ceil(scenario.sockets / (scenario.rooms * scenario.users)))
+        target.widen(True)
+        urls = await target.prepare(
+            scenario.rooms,
+            scenario.users,
+            scenario.user_pool,
+            sockets_per_member=per_member,
+            progress=lambda text: progress(f"{tag} {text}"),
+        )
+        target.widen(False)
+        probe = target.probe()
+        if scenario.sockets:
+            urls = trim(urls, scenario.sockets)
+            await asyncio.sleep(1.0)
+            gc.collect()
+            result.rss_before = probe.rss()
+        total = sum(len(u) for u in urls)
+        await fleet.open(urls, progress=lambda n: progress(f"{tag} connected {n}/{total} sockets"))
+        if scenario.sockets:
+            await asyncio.sleep(2.0)
+            result.sockets = total
+            result.rss_after = probe.rss()
+            progress.clear()
+            return result
+        for index, rate in enumerate(scenario.rates):
+            probe.mark()
+            cpu_start, wall_start = time.process_time(), time.monotonic()
+
+            def show(
+                step: StepCounters,
+                elapsed: float,
+                index: int = index,
+                rate: float = rate,
+                cpu_start: float = cpu_start,
+                wall_start: float = wall_start,
+            ) -> None:
+                wall = time.monotonic() - wall_start
+                gen = 100 * (time.process_time() - cpu_start) / wall if wall else 0.0
+                progress(
+                    f"{tag} step {index + 1}/{len(scenario.rates)} {rate:.0f} msg/s "
+                    f"{elapsed:4.1f}/{scenario.duration:g}s sent {step.sent} acked {step.acked} "
+                    f"delivered {step.delivered}/{step.expected} errors {step.errors} gen cpu {gen:.0f}%"
+                )
+
+            counters = await fleet.run_step(rate, scenario.duration, args.drain, show)
+            gen_cpu = 100 * (time.process_time() - cpu_start) / (time.monotonic() - wall_start)
+            step = StepResult(
+                offered=rate,
+                duration=scenario.duration,
+                sent=counters.sent,
+                acked=counters.acked,
+                expected=counters.expected,
+                delivered=counters.delivered,
+                errors=counters.errors,
+                latencies_ms=percentiles(counters.latencies),
+                server_cpu=probe.cpu_since_mark(),
+                server_rss=probe.rss(),
+                gen_cpu=gen_cpu,
+                slo_ms=scenario.slo_ms,
+            )
+            counters.latencies.clear()
+            result.steps.append(step)
+            progress.clear()
+            if index == 0:
+                emit(scenario_header(result))
+                emit(HEADER)
+            emit(step_row(step))
+            if step.gen_cpu >= GEN_CPU_WARNING:
+                emit(f"   WARNING: the generator used {step.gen_cpu:.0f}% of its core: it is the bottleneck")
+            if not step.ok and not args.keep_going:
+                break
+        return result
+    finally:
+        progress.clear()
+        await fleet.close()
+        if not args.url:
+            await asyncio.to_thread(target.stop)
+
+
+def trim(urls: list[list[str]], count: int) -> list[list[str]]:
+    out: list[list[str]] = []
+    left = count
+    for room in urls:
+        take = room[: max(0, left)]
+        left -= len(take)
+        out.append(take)
+    return [room for room in out if room]
+
+
+def pin_generator(enabled: bool) -> None:
+    from roomcast.bench.targets import LOAD_CORE, can_pin
+
+    if enabled and can_pin():
+        with contextlib.suppress(OSError):
+            os.sched_setaffinity(0, {LOAD_CORE})
+
+
+async def run(args: argparse.Namespace) -> int:
+    scenarios = build_scenarios(args)
+    kinds = [args.kind or "roomcast"] if args.url else available_targets(args.targets)
+    progress = Progress(args.quiet)
+    results: list[ScenarioResult] = []
+    failed = False
+    for scenario in scenarios:
+        for kind in kinds:
+            try:
+                result = await run_scenario(scenario, kind, args, progress)
+            except Exception as exc:
+                progress.clear()
+                emit(f"== {scenario.name} on {kind}: FAILED: {exc}")
+                failed = True
+                continue
+            results.append(result)
+            if result.sockets:
+                emit(scenario_header(result))
+            emit(scenario_footer(result))
+            emit("")
+    if len({r.target for r in results}) > 1:
+        emit(summary(results))
+    if args.plot is not None:
+        written = plot(results, args.plot)
+        emit(f"plot: {written}" if written else "plot: skipped (matplotlib missing or nothing to plot)")
+    return 1 if failed else 0
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    from roomcast.bench.targets import raise_nofile
+
+    raise_nofile()
+    pin_generator(not args.no_pin and not args.url)
+    runner: Callable[..., int]
+    try:
+        import uvloop
+
+        runner = uvloop.run
+    except ImportError:
+        runner = asyncio.run
+    return runner(run(args))

@@ -1,0 +1,206 @@
+"""Results of a run as plain values, the tables printed per step, and the optional plot."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+GEN_CPU_WARNING = 85.0
+
+
+@dataclass
+class StepResult:
+    offered: float
+    duration: float
+    sent: int
+    acked: int
+    expected: int
+    delivered: int
+    errors: int
+    latencies_ms: tuple[float, float, float, float] | None  # p50, p95, p99, max
+    server_cpu: float | None
+    server_rss: int | None
+    gen_cpu: float
+    slo_ms: float
+    expect_acks: bool = True
+
+    @property
+    def lost(self) -> int:
+        return max(0, self.expected - self.delivered)
+
+    @property
+    def generator_bound(self) -> bool:
+        return self.gen_cpu >= GEN_CPU_WARNING or self.sent < 0.95 * self.offered * self.duration
+
+    @property
+    def ok(self) -> bool:
+        acked = not self.expect_acks or self.acked >= self.sent
+        p99 = self.latencies_ms[2] if self.latencies_ms else float("inf")
+        return self.lost == 0 and self.errors == 0 and acked and p99 < self.slo_ms and self.sent > 0
+
+
+@dataclass
+class ScenarioResult:
+    scenario: str
+    target: str
+    rooms: int
+    users: int
+    steps: list[StepResult] = field(default_factory=list)
+    sockets: int = 0
+    rss_before: int | None = None
+    rss_after: int | None = None
+    slo_ms: float = 100.0
+    note: str = ""
+
+    @property
+    def best_rate(self) -> float:
+        """The highest offered rate that passed, below the first step that failed."""
+        best = 0.0
+        for step in self.steps:
+            if not step.ok:
+                break
+            best = step.offered
+        return best
+
+    @property
+    def per_socket_kb(self) -> float | None:
+        if self.rss_before is None or self.rss_after is None or not self.sockets:
+            return None
+        return (self.rss_after - self.rss_before) / self.sockets / 1024
+
+
+def percentiles(samples_ns: list[int]) -> tuple[float, float, float, float] | None:
+    if not samples_ns:
+        return None
+    ordered = sorted(samples_ns)
+    last = len(ordered) - 1
+
+    def at(q: float) -> float:
+        return ordered[min(last, int(q * len(ordered)))] / 1e6
+
+    return at(0.50), at(0.95), at(0.99), ordered[last] / 1e6
+
+
+HEADER = (
+    f"{'offered':>8} {'sent/s':>8} {'accept/s':>8} {'deliv/s':>9} {'lost':>7} {'p50':>7} {'p95':>7} "
+    f"{'p99':>7} {'max':>8} {'errors':>6} {'srv cpu':>7} {'srv rss':>8} {'gen cpu':>7}  ok"
+)
+
+
+def step_row(step: StepResult) -> str:
+    def ms(value: float) -> str:
+        return f"{value:.1f}" if value < 100 else f"{value:.0f}"
+
+    lat = step.latencies_ms
+    p50, p95, p99, top = (ms(v) for v in lat) if lat else ("-",) * 4
+    cpu = f"{step.server_cpu:.0f}%" if step.server_cpu is not None else "-"
+    rss = f"{step.server_rss / 2**20:.0f}MB" if step.server_rss is not None else "-"
+    verdict = "yes" if step.ok else "NO"
+    if step.generator_bound:
+        verdict += " (generator-bound!)"
+    d = step.duration
+    return (
+        f"{step.offered:>8.0f} {step.sent / d:>8.0f} {step.acked / d:>8.0f} {step.delivered / d:>9.0f} "
+        f"{step.lost:>7} {p50:>7} {p95:>7} {p99:>7} {top:>8} {step.errors:>6} {cpu:>7} {rss:>8} "
+        f"{step.gen_cpu:>6.0f}%  {verdict}"
+    )
+
+
+def scenario_header(result: ScenarioResult) -> str:
+    return (
+        f"== {result.scenario} on {result.target}: {result.rooms} rooms x {result.users} users"
+        f" (latency in ms, send -> every receiver; ok = nothing lost, no errors, p99 < {result.slo_ms:g} ms)"
+    )
+
+
+def scenario_footer(result: ScenarioResult) -> str:
+    if result.sockets:
+        kb = result.per_socket_kb
+        before = f"{result.rss_before / 2**20:.1f} MB" if result.rss_before else "-"
+        after = f"{result.rss_after / 2**20:.1f} MB" if result.rss_after else "-"
+        per = f"{kb:.1f} KB per socket" if kb is not None else "unknown (no server pid)"
+        return f"   {result.sockets} idle sockets: server RSS {before} -> {after}: {per}"
+    lines = [f"   best: {result.best_rate:.0f} msg/s with p99 < {result.slo_ms:g} ms and nothing lost"]
+    if any(step.generator_bound for step in result.steps):
+        lines.append(
+            "   WARNING: the generator used most of its core (or fell behind) in some steps: "
+            "those figures are limited by the load generator, not the server"
+        )
+    if result.note:
+        lines.append(f"   note: {result.note}")
+    return "\n".join(lines)
+
+
+def summary(results: Sequence[ScenarioResult]) -> str:
+    """roomcast against each baseline, scenario by scenario."""
+    by_key = {(r.scenario, r.target): r for r in results}
+    scenarios = list(dict.fromkeys(r.scenario for r in results))
+    targets = list(dict.fromkeys(r.target for r in results))
+    lines = ["== summary (ratio = roomcast / baseline)"]
+    for scenario in scenarios:
+        mine = by_key.get((scenario, "roomcast"))
+        for target in targets:
+            result = by_key.get((scenario, target))
+            if result is None:
+                continue
+            if result.sockets:
+                kb = result.per_socket_kb
+                value = f"{kb:.1f} KB/socket" if kb is not None else "-"
+                ratio = ""
+                if mine is not None and target != "roomcast" and kb and mine.per_socket_kb is not None:
+                    ratio = f"  roomcast/this = {mine.per_socket_kb / kb:.2f} (lower is better)"
+            else:
+                value = f"{result.best_rate:.0f} msg/s"
+                ratio = ""
+                if mine is not None and target != "roomcast":
+                    ratio = (
+                        f"  roomcast/this = {mine.best_rate / result.best_rate:.2f}"
+                        if result.best_rate
+                        else "  (this passed no step)"
+                    )
+            lines.append(f"   {scenario:<4} {target:<18} {value:>14}{ratio}")
+    return "\n".join(lines)
+
+
+def plot(results: Sequence[ScenarioResult], path: Path) -> Path | None:
+    """Latency (p50 and p99) against offered load, one panel per stepped scenario."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    stepped = [r for r in results if r.steps]
+    scenarios = list(dict.fromkeys(r.scenario for r in stepped))
+    if not scenarios:
+        return None
+    fig, axes = plt.subplots(1, len(scenarios), figsize=(6 * len(scenarios), 4.2), squeeze=False)
+    for ax, scenario in zip(axes[0], scenarios, strict=True):
+        for result in (r for r in stepped if r.scenario == scenario):
+            points = [(s.offered, s.latencies_ms) for s in result.steps if s.latencies_ms]
+            if not points:
+                continue
+            xs = [x for x, _ in points]
+            (line,) = ax.plot(xs, [lat[2] for _, lat in points], marker="o", label=f"{result.target} p99")
+            ax.plot(
+                xs,
+                [lat[0] for _, lat in points],
+                marker=".",
+                linestyle="--",
+                color=line.get_color(),
+                label=f"{result.target} p50",
+            )
+        slo = next(r.slo_ms for r in stepped if r.scenario == scenario)
+        ax.axhline(slo, color="grey", linewidth=0.8, linestyle=":")
+        ax.set_yscale("log")
+        ax.set_xlabel("offered load (msg/s)")
+        ax.set_ylabel("latency send -> receiver (ms)")
+        ax.set_title(scenario)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
