@@ -25,7 +25,12 @@ async def get_actor(services: ServicesDep, token: Annotated[str | None, Depends(
     if not token:
         raise Unauthorized("Not authenticated")
     claims = services.tokens.decode(token)
-    return Actor(claims.user_id, claims.username)
+    # A well-signed token can outlive its user (a reset database, an embedded secret kept in
+    # its file): answer 401 here rather than fail later on a foreign key.
+    user = await services.users.get(claims.user_id)
+    if user is None:
+        raise Unauthorized("invalid token")
+    return Actor(user.id, user.username)
 
 
 CurrentActor = Annotated[Actor, Depends(get_actor)]

@@ -1,0 +1,308 @@
+"""Rooms and members over real HTTP: creation, visibility, roles and isolation."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from websockets.exceptions import ConnectionClosed
+
+from tests.conftest import LiveServer, User
+
+ROOM_KEYS = {"id", "name", "description", "is_private", "created_by", "created_at"}
+MEMBER_KEYS = {"user_id", "username", "display_name", "role", "online"}
+
+
+async def call(live: LiveServer, user: User | None, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    assert live.http is not None
+    headers = user.headers if user else {}
+    return await live.http.request(method, path, headers=headers, **kwargs)
+
+
+async def members_of(live: LiveServer, user: User, room_id: str) -> dict[str, dict[str, Any]]:
+    response = await call(live, user, "GET", f"/api/rooms/{room_id}/members")
+    assert response.status_code == 200, response.text
+    return {m["username"]: m for m in response.json()}
+
+
+async def test_create_room_makes_the_creator_owner(live: LiveServer) -> None:
+    alice, bob = await live.user(), await live.user()
+    response = await call(
+        live,
+        alice,
+        "POST",
+        "/api/rooms",
+        json={"name": "design", "description": "pixels", "members": [bob.username.upper()]},
+    )
+    assert response.status_code == 201, response.text
+    room = response.json()
+    assert set(room) == ROOM_KEYS
+    assert room["name"] == "design" and room["description"] == "pixels"
+    assert room["is_private"] is False and room["created_by"] == alice.id
+    uuid.UUID(room["id"])
+    members = await members_of(live, alice, room["id"])
+    assert set(members) == {alice.username, bob.username}
+    assert members[alice.username]["role"] == "owner"
+    assert members[bob.username]["role"] == "member"
+    assert set(members[bob.username]) >= MEMBER_KEYS
+    assert members[bob.username]["online"] is False
+    assert (await call(live, bob, "GET", f"/api/rooms/{room['id']}")).json() == room
+
+
+async def test_create_room_listing_the_creator_as_member_keeps_one_owner(live: LiveServer) -> None:
+    alice = await live.user()
+    room = await live.room(alice, alice)
+    members = await members_of(live, alice, room["id"])
+    assert list(members) == [alice.username]
+    assert members[alice.username]["role"] == "owner"
+
+
+async def test_create_room_with_unknown_member_is_404_and_creates_nothing(live: LiveServer) -> None:
+    alice = await live.user()
+    response = await call(live, alice, "POST", "/api/rooms", json={"name": "x", "members": ["nobody_here"]})
+    assert response.status_code == 404
+    assert "nobody_here" in response.json()["detail"]
+    assert (await call(live, alice, "GET", "/api/rooms")).json() == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"name": ""},
+        {"name": "x" * 101},
+        {"name": "ok", "description": "x" * 1001},
+        {"name": "ok", "is_private": "perhaps"},
+        {"name": "ok", "members": "bob"},
+        {"name": "ok", "members": [1, 2]},
+        {"name": "ok", "owner": "someone"},
+        {"name": None},
+    ],
+)
+async def test_create_room_rejects_bad_bodies(live: LiveServer, body: dict[str, Any]) -> None:
+    alice = await live.user()
+    response = await call(live, alice, "POST", "/api/rooms", json=body)
+    assert response.status_code == 422, response.text
+
+
+async def test_my_rooms_lists_only_rooms_i_participate_in(live: LiveServer) -> None:
+    alice, bob = await live.user(), await live.user()
+    mine = await live.room(alice, name="mine")
+    shared = await live.room(bob, alice, name="shared", is_private=True)
+    await live.room(bob, name="bobs")
+    rooms = (await call(live, alice, "GET", "/api/rooms")).json()
+    assert {r["id"] for r in rooms} == {mine["id"], shared["id"]}
+    for room in rooms:
+        assert set(room) >= ROOM_KEYS | {"unread_count", "last_message"}
+        assert room["unread_count"] == 0 and room["last_message"] is None
+    roles = {r["name"]: r["role"] for r in rooms}
+    assert roles == {"mine": "owner", "shared": "member"}
+
+
+async def test_public_rooms_lists_public_ones_and_filters_by_name(live: LiveServer) -> None:
+    alice, bob = await live.user(), await live.user()
+    general = await live.room(alice, name="General chat")
+    await live.room(alice, name="secret plans", is_private=True)
+    odd = await live.room(alice, name="100%_done")
+    response = await call(live, bob, "GET", "/api/rooms/public")
+    assert response.status_code == 200
+    names = [r["name"] for r in response.json()]
+    assert set(names) == {"General chat", "100%_done"}
+    assert all(set(r) == ROOM_KEYS for r in response.json())
+    found = (await call(live, bob, "GET", "/api/rooms/public", params={"q": "GENERAL"})).json()
+    assert [r["id"] for r in found] == [general["id"]]
+    for q in ("%", "_", "0%_"):  # LIKE wildcards are literal characters here
+        found = (await call(live, bob, "GET", "/api/rooms/public", params={"q": q})).json()
+        assert [r["id"] for r in found] == [odd["id"]], q
+    assert (await call(live, bob, "GET", "/api/rooms/public", params={"q": "plans"})).json() == []
+    too_long = await call(live, bob, "GET", "/api/rooms/public", params={"q": "x" * 101})
+    assert too_long.status_code == 422
+
+
+async def test_public_room_is_visible_to_everybody(live: LiveServer) -> None:
+    alice, bob = await live.user(), await live.user()
+    room = await live.room(alice)
+    response = await call(live, bob, "GET", f"/api/rooms/{room['id']}")
+    assert response.status_code == 200
+    assert response.json() == room
+
+
+async def test_private_room_is_a_404_exactly_like_a_missing_room(live: LiveServer) -> None:
+    alice, mallory = await live.user(), await live.user()
+    room = await live.room(alice, is_private=True, name="vault")
+    rid, missing = room["id"], str(uuid.uuid4())
+    assert (await call(live, alice, "GET", f"/api/rooms/{rid}")).status_code == 200
+    for method, suffix, body in [
+        ("GET", "", None),
+        ("GET", "/members", None),
+        ("GET", "/messages", None),
+        ("POST", "/messages", {"content": "let me in"}),
+        ("POST", "/join", None),
+        ("POST", "/leave", None),
+        ("POST", "/members", {"username": mallory.username}),
+        ("PATCH", f"/members/{mallory.id}", {"role": "admin"}),
+        ("DELETE", f"/members/{alice.id}", None),
+        ("POST", "/read", {"seq": 1}),
+    ]:
+        hidden = await call(live, mallory, method, f"/api/rooms/{rid}{suffix}", json=body)
+        absent = await call(live, mallory, method, f"/api/rooms/{missing}{suffix}", json=body)
+        assert hidden.status_code == absent.status_code == 404, (method, suffix, hidden.text)
+        assert hidden.json() == absent.json(), (method, suffix)
+    # nothing changed behind the 404s
+    assert set(await members_of(live, alice, rid)) == {alice.username}
+    assert (await call(live, alice, "GET", f"/api/rooms/{rid}/messages")).json()["messages"] == []
+    assert rid not in {r["id"] for r in (await call(live, mallory, "GET", "/api/rooms")).json()}
+
+
+async def test_malformed_room_id_is_422(live: LiveServer) -> None:
+    alice = await live.user()
+    for path in ("/api/rooms/not-a-uuid", "/api/rooms/123/messages", "/api/rooms/x/members/y"):
+        method = "DELETE" if path.endswith("/y") else "GET"
+        assert (await call(live, alice, method, path)).status_code == 422, path
+
+
+async def test_join_and_leave_a_public_room(live: LiveServer) -> None:
+    alice, bob = await live.user(), await live.user()
+    room = await live.room(alice)
+    rid = room["id"]
+    # a visible public room, but not a participant yet: members and history are closed
+    for method, suffix, body in [
+        ("GET", "/members", None),
+        ("GET", "/messages", None),
+        ("POST", "/messages", {"content": "hi"}),
+        ("POST", "/leave", None),
+        ("POST", "/read", {"seq": 0}),
+    ]:
+        response = await call(live, bob, method, f"/api/rooms/{rid}{suffix}", json=body)
+        assert response.status_code == 403, (suffix, response.text)
+    joined = await call(live, bob, "POST", f"/api/rooms/{rid}/join")
+    assert joined.status_code == 200, joined.text
+    assert joined.json() == room
+    again = await call(live, bob, "POST", f"/api/rooms/{rid}/join")
+    assert again.status_code == 200
+    members = await members_of(live, bob, rid)
+    assert members[bob.username]["role"] == "member"
+    assert rid in {r["id"] for r in (await call(live, bob, "GET", "/api/rooms")).json()}
+    assert (await live.post(bob, rid, "hello")).status_code == 201
+
+    left = await call(live, bob, "POST", f"/api/rooms/{rid}/leave")
+    assert left.status_code == 204
+    assert rid not in {r["id"] for r in (await call(live, bob, "GET", "/api/rooms")).json()}
+    assert (await live.post(bob, rid, "still here?")).status_code == 403
+    assert bob.username not in await members_of(live, alice, rid)
+
+
+async def test_join_a_private_room_is_refused(live: LiveServer) -> None:
+    """SPEC: self-join is for public rooms (403 private); a private room is not even visible to a
+    non-member, so the answer is the same 404 as for a missing room."""
+    alice, bob = await live.user(), await live.user()
+    room = await live.room(alice, is_private=True)
+    response = await call(live, bob, "POST", f"/api/rooms/{room['id']}/join")
+    assert response.status_code in (403, 404)
+    assert response.status_code == 404
+    assert set(await members_of(live, alice, room["id"])) == {alice.username}
+
+
+async def test_the_owner_cannot_leave(live: LiveServer) -> None:
+    alice = await live.user()
+    room = await live.room(alice)
+    response = await call(live, alice, "POST", f"/api/rooms/{room['id']}/leave")
+    assert response.status_code == 403
+    assert (await members_of(live, alice, room["id"]))[alice.username]["role"] == "owner"
+
+
+async def test_owner_and_admin_add_members_a_member_cannot(live: LiveServer) -> None:
+    owner, admin, member, carol, dave = [await live.user() for _ in range(5)]
+    room = await live.room(owner, admin, member, is_private=True)
+    rid = room["id"]
+    assert (
+        await call(live, owner, "PATCH", f"/api/rooms/{rid}/members/{admin.id}", json={"role": "admin"})
+    ).status_code == 204
+
+    refused = await call(live, member, "POST", f"/api/rooms/{rid}/members", json={"username": carol.username})
+    assert refused.status_code == 403
+    assert carol.username not in await members_of(live, owner, rid)
+
+    added = await call(live, admin, "POST", f"/api/rooms/{rid}/members", json={"username": carol.username})
+    assert added.status_code == 201, added.text
+    body = added.json()
+    assert set(body) >= MEMBER_KEYS
+    assert body["user_id"] == carol.id and body["role"] == "member"
+    added = await call(live, owner, "POST", f"/api/rooms/{rid}/members", json={"username": dave.username.upper()})
+    assert added.status_code == 201
+    assert added.json()["username"] == dave.username
+    assert (await call(live, carol, "GET", f"/api/rooms/{rid}")).status_code == 200
+
+    duplicate = await call(live, owner, "POST", f"/api/rooms/{rid}/members", json={"username": carol.username})
+    assert duplicate.status_code == 409
+    unknown = await call(live, owner, "POST", f"/api/rooms/{rid}/members", json={"username": "no_such_user"})
+    assert unknown.status_code == 404
+    empty = await call(live, owner, "POST", f"/api/rooms/{rid}/members", json={"username": ""})
+    assert empty.status_code == 422
+
+
+async def test_only_the_owner_changes_roles(live: LiveServer) -> None:
+    owner, admin, member, outsider = [await live.user() for _ in range(4)]
+    room = await live.room(owner, admin, member)
+    rid = room["id"]
+    path = f"/api/rooms/{rid}/members"
+    assert (await call(live, owner, "PATCH", f"{path}/{admin.id}", json={"role": "admin"})).status_code == 204
+    assert (await members_of(live, owner, rid))[admin.username]["role"] == "admin"
+
+    assert (await call(live, admin, "PATCH", f"{path}/{member.id}", json={"role": "admin"})).status_code == 403
+    assert (await call(live, member, "PATCH", f"{path}/{member.id}", json={"role": "admin"})).status_code == 403
+    assert (await call(live, admin, "PATCH", f"{path}/{owner.id}", json={"role": "member"})).status_code == 403
+    assert (await call(live, owner, "PATCH", f"{path}/{owner.id}", json={"role": "member"})).status_code == 403
+    assert (await call(live, owner, "PATCH", f"{path}/{outsider.id}", json={"role": "admin"})).status_code == 404
+    assert (await call(live, owner, "PATCH", f"{path}/{uuid.uuid4()}", json={"role": "admin"})).status_code == 404
+    for bad in ({"role": "owner"}, {"role": "king"}, {}, {"role": None}):
+        assert (await call(live, owner, "PATCH", f"{path}/{member.id}", json=bad)).status_code == 422, bad
+    roles = {name: m["role"] for name, m in (await members_of(live, owner, rid)).items()}
+    assert roles == {owner.username: "owner", admin.username: "admin", member.username: "member"}
+
+    assert (await call(live, owner, "PATCH", f"{path}/{admin.id}", json={"role": "member"})).status_code == 204
+    assert (await members_of(live, owner, rid))[admin.username]["role"] == "member"
+
+
+async def test_removing_members(live: LiveServer) -> None:
+    owner, admin, admin2, member, member2 = [await live.user() for _ in range(5)]
+    room = await live.room(owner, admin, admin2, member, member2, is_private=True)
+    rid = room["id"]
+    path = f"/api/rooms/{rid}/members"
+    for a in (admin, admin2):
+        assert (await call(live, owner, "PATCH", f"{path}/{a.id}", json={"role": "admin"})).status_code == 204
+
+    assert (await call(live, member, "DELETE", f"{path}/{member2.id}")).status_code == 403
+    assert (await call(live, member, "DELETE", f"{path}/{owner.id}")).status_code == 403
+    for actor in (owner, admin):
+        response = await call(live, actor, "DELETE", f"{path}/{owner.id}")
+        assert response.status_code == 403, response.text
+        assert response.json() == {"detail": "The owner cannot be removed"}
+    assert (await call(live, admin, "DELETE", f"{path}/{admin2.id}")).status_code == 403
+
+    assert (await call(live, admin, "DELETE", f"{path}/{member2.id}")).status_code == 204
+    assert (await call(live, owner, "DELETE", f"{path}/{admin2.id}")).status_code == 204
+    assert (await call(live, owner, "DELETE", f"{path}/{member2.id}")).status_code == 404
+
+    remaining = await members_of(live, owner, rid)
+    assert set(remaining) == {owner.username, admin.username, member.username}
+    # the removed users lose the (private) room entirely
+    for gone in (member2, admin2):
+        assert (await call(live, gone, "GET", f"/api/rooms/{rid}")).status_code == 404
+        assert (await live.post(gone, rid, "hello?")).status_code == 404
+
+
+async def test_removed_user_is_disconnected_with_1008(live: LiveServer) -> None:
+    owner, bob = await live.user(), await live.user()
+    room = await live.room(owner, bob)
+    ws = await live.connect(room["id"], bob)
+    await ws.expect("connected")
+    response = await call(live, owner, "DELETE", f"/api/rooms/{room['id']}/members/{bob.id}")
+    assert response.status_code == 204
+    with pytest.raises(ConnectionClosed) as closed:
+        for _ in range(10):
+            await ws.recv()
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 1008
