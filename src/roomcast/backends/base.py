@@ -21,10 +21,16 @@ class PubSub(Protocol):
     Delivery is at most once and in publish order per publisher; there is no replay. Callers
     that need completeness (messages) carry a sequence number and fill gaps from the database.
     One handler per instance is registered with `start`; `subscribe` only says which rooms this
-    instance wants.
+    instance wants. `publish` reaches this instance's own handler exactly once, even while
+    the shared transport is down. `on_reconnect` runs after an outage of the transport, once
+    subscriptions are back: publications may have been lost, so the caller catches up.
     """
 
-    async def start(self, handler: Callable[[str, bytes], Awaitable[None]]) -> None: ...
+    async def start(
+        self,
+        handler: Callable[[str, bytes], Awaitable[None]],
+        on_reconnect: Callable[[], Awaitable[None]] | None = None,
+    ) -> None: ...
 
     async def subscribe(self, room_id: str) -> None: ...
 

@@ -20,6 +20,7 @@ log = logging.getLogger("roomcast.gateway")
 
 # Reads messages of a room with seq in (after, upto): [(seq, message_json)].
 GapReader = Callable[[str, int, int], Awaitable[list[tuple[int, bytes]]]]
+RESYNC_BATCH = 500
 
 
 class RoomChannel:
@@ -37,7 +38,23 @@ class Hub:
         self.rooms: dict[str, RoomChannel] = {}
 
     async def start(self) -> None:
-        await self._pubsub.start(self.on_payload)
+        await self._pubsub.start(self.on_payload, self.resync)
+
+    async def resync(self) -> None:
+        """After a pub/sub outage: deliver, in seq order, what each room committed meanwhile."""
+        for room_id, channel in list(self.rooms.items()):
+            while True:
+                after = channel.last_seq
+                try:
+                    missed = await self._read_gap(room_id, after, after + RESYNC_BATCH + 1)
+                except Exception:
+                    log.exception("could not catch up a room", extra={"room_id": room_id})
+                    break
+                for seq, message_json in missed:
+                    if seq > channel.last_seq:
+                        self._fan_out(channel, seq, new_message_frame(message_json).decode(), "")
+                if len(missed) < RESYNC_BATCH:
+                    break
 
     async def attach(self, connection: Connection, room_last_seq: int) -> None:
         channel = self.rooms.get(connection.room_id)
@@ -96,7 +113,8 @@ class Hub:
             for seq, message_json in missed:
                 if seq > channel.last_seq:
                     self._fan_out(channel, seq, new_message_frame(message_json).decode(), "")
-        self._fan_out(channel, envelope.seq, envelope.frame.decode(), envelope.origin)
+        if envelope.seq > channel.last_seq:  # another delivery may have run during the read
+            self._fan_out(channel, envelope.seq, envelope.frame.decode(), envelope.origin)
 
     def _fan_out(self, channel: RoomChannel, seq: int, frame: str, origin: str) -> None:
         channel.last_seq = seq

@@ -10,8 +10,12 @@ class MemoryPubSub:
         self._handler: Callable[[str, bytes], Awaitable[None]] | None = None
         self._rooms: set[str] = set()
 
-    async def start(self, handler: Callable[[str, bytes], Awaitable[None]]) -> None:
-        self._handler = handler
+    async def start(
+        self,
+        handler: Callable[[str, bytes], Awaitable[None]],
+        on_reconnect: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        self._handler = handler  # nothing to reconnect: `on_reconnect` never runs
 
     async def subscribe(self, room_id: str) -> None:
         self._rooms.add(room_id)

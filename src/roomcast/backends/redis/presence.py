@@ -1,0 +1,145 @@
+"""Presence in Redis, counted per user across connections and instances, expiring with its instance.
+
+Keys (all Redis time in milliseconds):
+- `presence:{room_id}`: hash user_id → username, the users online in the room;
+- `presence:{room_id}:connections`: hash `{instance_id}:{connection_id}` → user_id;
+- `presence:{room_id}:counts`: hash user_id → live connections of that user in the room;
+- `presence:instance:{instance_id}`: set of `{room_id}|{connection_id}` the instance owns;
+- `presence:instances`: sorted set instance_id → last heartbeat.
+
+Each instance heartbeats every HEARTBEAT seconds. Every instance sweeps instances silent for
+DEAD_AFTER seconds (`lua/presence_sweep.lua`, atomic, so exactly one sweeper reports each
+user whose last connection went, and that one calls `on_expired`, which announces
+`user_left`). A crashed instance's users therefore leave within DEAD_AFTER + HEARTBEAT
+(20 s) of its last heartbeat. An instance sweeps only after it has itself been connected
+for DEAD_AFTER, so that after a Redis outage nobody is swept before it could heartbeat.
+
+The instance also keeps its own connections locally: during an outage `join`, `leave` and
+`online` answer from them, and when Redis returns the instance clears its old entries and
+registers its current connections again (Redis may have restarted empty).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from roomcast.backends.base import PresenceMember
+from roomcast.backends.memory.presence import MemoryPresence
+from roomcast.backends.redis.link import UNREACHABLE, RedisLink, load_script
+
+log = logging.getLogger("roomcast.backends.redis")
+
+INSTANCES = "presence:instances"
+HEARTBEAT = 5.0
+DEAD_AFTER = 15.0
+
+
+def room_keys(room_id: str, instance_id: str) -> list[str]:
+    base = f"presence:{room_id}"
+    return [base, f"{base}:connections", f"{base}:counts", f"presence:instance:{instance_id}", INSTANCES]
+
+
+class RedisPresence:
+    def __init__(self, link: RedisLink, heartbeat: float = HEARTBEAT, dead_after: float = DEAD_AFTER) -> None:
+        self._link = link
+        self._id = link.instance_id
+        self._heartbeat = heartbeat
+        self._dead_after = dead_after
+        self._join = load_script(link.client, "presence_join")
+        self._leave = load_script(link.client, "presence_leave")
+        self._sweep = load_script(link.client, "presence_sweep")
+        self._beat = load_script(link.client, "presence_heartbeat")
+        self._local = MemoryPresence()
+        self._connections: dict[str, tuple[str, PresenceMember]] = {}
+        self._on_expired: Callable[[str, PresenceMember], Awaitable[None]] | None = None
+        self._task: asyncio.Task[None] | None = None
+        link.on_up(self._reregister)
+
+    async def start(self, on_expired: Callable[[str, PresenceMember], Awaitable[None]]) -> None:
+        self._on_expired = on_expired
+        with contextlib.suppress(*UNREACHABLE):
+            await self._beat(keys=[INSTANCES], args=[self._id])
+        self._task = asyncio.create_task(self._keep_alive(), name="roomcast-presence")
+
+    async def join(self, room_id: str, member: PresenceMember, connection_id: str) -> bool:
+        self._connections[connection_id] = (room_id, member)
+        first_here = await self._local.join(room_id, member, connection_id)
+        if self._link.up:
+            try:
+                args = [self._id, connection_id, member.user_id, member.username, room_id]
+                return bool(await self._join(keys=room_keys(room_id, self._id), args=args))
+            except UNREACHABLE as exc:
+                self._link.lost(exc)
+        return first_here
+
+    async def leave(self, room_id: str, user_id: str, connection_id: str) -> bool:
+        self._connections.pop(connection_id, None)
+        last_here = await self._local.leave(room_id, user_id, connection_id)
+        if self._link.up:
+            try:
+                args = [self._id, connection_id, user_id, room_id]
+                return bool(await self._leave(keys=room_keys(room_id, self._id), args=args))
+            except UNREACHABLE as exc:
+                self._link.lost(exc)
+        return last_here
+
+    async def online(self, room_id: str) -> list[PresenceMember]:
+        if self._link.up:
+            try:
+                users = await self._link.client.hgetall(f"presence:{room_id}")
+            except UNREACHABLE as exc:
+                self._link.lost(exc)
+            else:
+                return [PresenceMember(k.decode(), v.decode()) for k, v in users.items()]
+        return await self._local.online(room_id)
+
+    async def _reregister(self) -> None:
+        await self._sweep(keys=[INSTANCES], args=[0, self._id, "1"])
+        for connection_id, (room_id, member) in list(self._connections.items()):
+            args = [self._id, connection_id, member.user_id, member.username, room_id]
+            await self._join(keys=room_keys(room_id, self._id), args=args)
+        await self._beat(keys=[INSTANCES], args=[self._id])
+
+    async def _keep_alive(self) -> None:
+        while True:
+            await asyncio.sleep(self._heartbeat)
+            if not self._link.up:
+                continue
+            try:
+                await self._beat(keys=[INSTANCES], args=[self._id])
+                if time.monotonic() - self._link.up_since >= self._dead_after:
+                    await self.sweep()
+            except asyncio.CancelledError:
+                raise
+            except UNREACHABLE as exc:
+                self._link.lost(exc)
+            except Exception:
+                log.exception("presence heartbeat failed")
+
+    async def sweep(self) -> int:
+        """Remove instances silent for DEAD_AFTER; announce (via on_expired) who left. → users gone."""
+        gone = await self._sweep(keys=[INSTANCES], args=[int(self._dead_after * 1000), self._id, "0"])
+        for index in range(0, len(gone), 3):
+            room_id, user_id, username = (part.decode() for part in gone[index : index + 3])
+            log.info("presence expired", extra={"room_id": room_id, "user_id": user_id})
+            if self._on_expired is not None:
+                try:
+                    await self._on_expired(room_id, PresenceMember(user_id, username))
+                except Exception:
+                    log.exception("announcing an expired presence failed", extra={"room_id": room_id})
+        return len(gone) // 3
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._link.up:
+            with contextlib.suppress(*UNREACHABLE):
+                await self._sweep(keys=[INSTANCES], args=[0, self._id, "1"])
+        self._connections.clear()
+        await self._local.close()

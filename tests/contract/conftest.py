@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+
+from roomcast.backends.base import Backends
+from roomcast.backends.memory import create_memory_backends
+from roomcast.backends.redis import create_redis_backends
+from roomcast.config import load_settings
+from tests.contract.env import redis_url
+
+SECRET = "contract-test-secret-0123456789"
+
+
+async def flush(url: str) -> None:
+    client = aioredis.Redis.from_url(url)
+    await client.flushdb()
+    await client.aclose()
+
+
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+def kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+async def make_backends(kind: str) -> AsyncIterator[Callable[..., Awaitable[Backends]]]:
+    """Backends of `kind`; for Redis every call is another instance sharing one flushed database."""
+    built: list[Backends] = []
+    url = redis_url() if kind == "redis" else ""
+    if url:
+        await flush(url)
+
+    async def make(**overrides: Any) -> Backends:
+        if kind == "memory":
+            backends = create_memory_backends()
+        else:
+            settings = load_settings(redis_url=url, jwt_secret=SECRET, **overrides)
+            backends = await create_redis_backends(settings)
+        built.append(backends)
+        return backends
+
+    yield make
+    for backends in reversed(built):
+        await backends.close()
