@@ -1,0 +1,94 @@
+import { useEffect, useRef, type FormEvent, type KeyboardEvent } from "react";
+import { useAppState } from "../hooks";
+import { charCount, type RoomClient } from "../realtime/client";
+import { MAX_MESSAGE_LENGTH } from "../realtime/protocol";
+import { store } from "../services";
+
+const COUNTER_FROM = MAX_MESSAGE_LENGTH - 500;
+
+interface Props {
+  roomId: string;
+  roomName: string;
+  client: RoomClient | null;
+  rateLimitedFor: number;
+  disabled: boolean;
+}
+
+export function Composer({ roomId, roomName, client, rateLimitedFor, disabled }: Props) {
+  const draft = useAppState((s) => s.drafts[roomId] ?? "");
+  const ref = useRef<HTMLTextAreaElement>(null);
+  const length = charCount(draft);
+  const over = length > MAX_MESSAGE_LENGTH;
+  const blank = draft.trim() === "";
+  const canSend = !blank && !over && rateLimitedFor === 0 && !disabled && client !== null;
+
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    el.style.height = "auto";
+    el.style.height = `${Math.min(el.scrollHeight, 200)}px`;
+  }, [draft]);
+
+  const submit = (event?: FormEvent) => {
+    event?.preventDefault();
+    if (!canSend) return;
+    if (client.send(draft) !== null) store.setDraft(roomId, "");
+    ref.current?.focus();
+  };
+
+  const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.nativeEvent.isComposing) {
+      event.preventDefault();
+      submit();
+    }
+  };
+
+  return (
+    <form className="composer" onSubmit={submit} aria-label="Send a message">
+      {rateLimitedFor > 0 && (
+        <p className="composer__limit" role="alert">
+          You are sending messages too fast. You can send again in {rateLimitedFor}s.
+        </p>
+      )}
+      <div className="composer__box">
+        <label htmlFor={`composer-${roomId}`} className="visually-hidden">
+          Message #{roomName}
+        </label>
+        <textarea
+          id={`composer-${roomId}`}
+          ref={ref}
+          className="composer__input"
+          rows={1}
+          placeholder={disabled ? "You cannot send messages here" : `Message #${roomName}`}
+          value={draft}
+          disabled={disabled}
+          aria-describedby={`composer-hint-${roomId}`}
+          aria-invalid={over}
+          onChange={(e) => {
+            store.setDraft(roomId, e.target.value);
+            client?.input(e.target.value);
+          }}
+          onBlur={() => client?.stopTyping()}
+          onKeyDown={onKeyDown}
+        />
+        <button type="submit" className="composer__send" disabled={!canSend} aria-label="Send message">
+          <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">
+            <path d="M3.4 20.4 21 12 3.4 3.6 3.4 10l12.6 2-12.6 2z" fill="currentColor" />
+          </svg>
+        </button>
+      </div>
+      <div className="composer__footer" id={`composer-hint-${roomId}`}>
+        <span className="composer__hint">
+          <kbd>Enter</kbd> to send, <kbd>Shift</kbd>+<kbd>Enter</kbd> for a new line
+        </span>
+        {length >= COUNTER_FROM && (
+          <span className={`composer__counter ${over ? "is-over" : ""}`} aria-live="polite">
+            {over
+              ? `${length - MAX_MESSAGE_LENGTH} characters over the limit`
+              : `${MAX_MESSAGE_LENGTH - length} characters left`}
+          </span>
+        )}
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,18 @@
+import type { ReactNode } from "react";
+import { linkProps } from "../router";
+
+/** The top bar of the main pane; on a phone its back link returns to the room list. */
+export function PaneHeader({ title, children, subtitle }: { title: ReactNode; subtitle?: ReactNode; children?: ReactNode }) {
+  return (
+    <header className="pane__header">
+      <a className="back-link" aria-label="Back to rooms" {...linkProps("/")}>
+        ‹
+      </a>
+      <div className="pane__titles">
+        <h1 className="pane__title">{title}</h1>
+        {subtitle && <p className="pane__subtitle">{subtitle}</p>}
+      </div>
+      {children && <div className="pane__tools">{children}</div>}
+    </header>
+  );
+}

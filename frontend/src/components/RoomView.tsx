@@ -1,0 +1,207 @@
+import { useCallback, useEffect, useMemo, useState } from "react";
+import { useAppState, useDocumentTitle, useNow } from "../hooks";
+import { ApiError, type Member } from "../realtime/api";
+import type { RoomClient } from "../realtime/client";
+import { hasOlder } from "../realtime/history";
+import { EMPTY_ROOM, type Room } from "../realtime/store";
+import { typingLabel } from "../realtime/typing";
+import { linkProps } from "../router";
+import { api, createRoomClient, refreshRooms, store } from "../services";
+import { Composer } from "./Composer";
+import { MembersPanel } from "./MembersPanel";
+import { MessageList } from "./MessageList";
+import { PaneHeader } from "./PaneHeader";
+import { StatusIndicator } from "./StatusIndicator";
+
+const WIDE = "(min-width: 1100px)";
+
+export function RoomView({ roomId }: { roomId: string }) {
+  const room = useAppState((s) => s.roomStates[roomId] ?? EMPTY_ROOM);
+  const summary = useAppState((s) => s.rooms.find((r) => r.id === roomId) ?? null);
+  const myId = useAppState((s) => s.session?.user.id ?? "");
+  const [client, setClient] = useState<RoomClient | null>(null);
+  const [details, setDetails] = useState<Room | null>(null);
+  const [missing, setMissing] = useState(false);
+  const [members, setMembers] = useState<Member[]>([]);
+  const [showMembers, setShowMembers] = useState(() => window.matchMedia?.(WIDE).matches ?? false);
+  const info = details ?? summary;
+  const name = info?.name ?? "…";
+  useDocumentTitle(`${info ? (info.is_private ? "🔒 " : "#") + info.name : "Room"} · roomcast`);
+
+  useEffect(() => {
+    const c = createRoomClient(roomId);
+    c.start();
+    setClient(c);
+    const online = () => c.setNetwork(true);
+    const offline = () => c.setNetwork(false);
+    window.addEventListener("online", online);
+    window.addEventListener("offline", offline);
+    return () => {
+      window.removeEventListener("online", online);
+      window.removeEventListener("offline", offline);
+      c.stop();
+    };
+  }, [roomId]);
+
+  useEffect(() => {
+    let cancelled = false;
+    api.room(roomId).then(
+      (r) => !cancelled && setDetails(r),
+      (err: unknown) => !cancelled && err instanceof ApiError && err.status === 404 && setMissing(true),
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [roomId]);
+
+  const loadMembers = useCallback(() => {
+    api.members(roomId).then(setMembers, () => undefined);
+  }, [roomId]);
+
+  const onlineIds = useMemo(() => new Set(room.online.map((u) => u.user_id)), [room.online]);
+  const live = room.status.kind === "live";
+  useEffect(() => {
+    if (live) loadMembers();
+  }, [live, loadMembers]);
+  // Someone we do not list yet came online: they joined the room, reload the list.
+  const unknownOnline = room.online.some((u) => !members.some((m) => m.user_id === u.user_id));
+  useEffect(() => {
+    if (live && unknownOnline) loadMembers();
+  }, [live, unknownOnline, loadMembers]);
+
+  const lastSeq = room.messages[room.messages.length - 1]?.seq ?? 0;
+  useEffect(() => {
+    if (!live || lastSeq === 0) return;
+    const markRead = () => {
+      if (document.visibilityState !== "visible") return;
+      api.markRead(roomId, lastSeq).catch(() => undefined);
+      store.patchRoomSummary(roomId, (s) => (s.unread_count === 0 ? s : { ...s, unread_count: 0 }));
+    };
+    const timer = window.setTimeout(markRead, 300);
+    document.addEventListener("visibilitychange", markRead);
+    return () => {
+      window.clearTimeout(timer);
+      document.removeEventListener("visibilitychange", markRead);
+    };
+  }, [roomId, live, lastSeq]);
+
+  const limited = room.rateLimitedUntil !== null;
+  const now = useNow(limited);
+  const rateLimitedFor = room.rateLimitedUntil ? Math.max(0, Math.ceil((room.rateLimitedUntil - now) / 1000)) : 0;
+  useEffect(() => {
+    if (limited && rateLimitedFor === 0) store.updateRoom(roomId, (r) => ({ ...r, rateLimitedUntil: null }));
+  }, [limited, rateLimitedFor, roomId]);
+
+  const myRole = members.find((m) => m.user_id === myId)?.role ?? summary?.role ?? null;
+  const notMember = room.status.kind === "offline" && room.status.reason === "You are not a member of this room";
+
+  if (missing) {
+    return (
+      <section className="pane__page">
+        <PaneHeader title="Room not found" />
+        <div className="empty-state">
+          <p>This room does not exist, or you do not have access to it.</p>
+          <a className="button button--primary" {...linkProps("/browse")}>
+            Browse public rooms
+          </a>
+        </div>
+      </section>
+    );
+  }
+
+  const join = async () => {
+    try {
+      await api.join(roomId);
+      await refreshRooms();
+      client?.reconnectNow();
+    } catch {
+      // the page keeps showing why we cannot connect
+    }
+  };
+
+  const typing = typingLabel(room.typing.map((u) => u.username));
+  return (
+    <section className="room" aria-label={`Room ${name}`}>
+      <PaneHeader
+        title={
+          <>
+            <span className="room__icon" aria-hidden="true">
+              {info?.is_private ? "🔒" : "#"}
+            </span>
+            {name}
+          </>
+        }
+        subtitle={info?.description || undefined}
+      >
+        <StatusIndicator status={room.status} onRetry={() => client?.reconnectNow()} />
+        <button
+          type="button"
+          className={`button button--ghost button--small members-toggle ${showMembers ? "is-on" : ""}`}
+          aria-expanded={showMembers}
+          aria-controls="members-panel"
+          onClick={() => setShowMembers((v) => !v)}
+          title="Members"
+        >
+          <span aria-hidden="true">👥</span> {onlineIds.size}
+          <span className="visually-hidden"> online, show members</span>
+        </button>
+      </PaneHeader>
+      <div className="room__body">
+        <div className="room__main">
+          {room.notice && <p className="banner">{room.notice}</p>}
+          {notMember && (
+            <div className="banner banner--action">
+              <span>You are not a member of this room.</span>
+              {info && !info.is_private && (
+                <button type="button" className="button button--primary button--small" onClick={() => void join()}>
+                  Join room
+                </button>
+              )}
+            </div>
+          )}
+          <MessageList
+            messages={room.messages}
+            outbox={room.outbox}
+            me={room.me}
+            hasOlder={hasOlder(room.messages)}
+            loadingOlder={room.loadingOlder}
+            rateLimitedFor={rateLimitedFor}
+            onLoadOlder={() => void client?.loadOlder()}
+            onRetry={(id) => client?.retry(id)}
+            onDiscard={(id) => client?.discard(id)}
+          />
+          <div className="typing" aria-live="polite" data-testid="typing">
+            {typing && (
+              <>
+                <span className="typing__dots" aria-hidden="true">
+                  <i />
+                  <i />
+                  <i />
+                </span>
+                {typing}
+              </>
+            )}
+          </div>
+          <Composer
+            roomId={roomId}
+            roomName={name}
+            client={client}
+            rateLimitedFor={rateLimitedFor}
+            disabled={notMember}
+          />
+        </div>
+        {showMembers && (
+          <MembersPanel
+            roomId={roomId}
+            members={members}
+            onlineIds={onlineIds}
+            meId={myId}
+            myRole={myRole}
+            onChanged={loadMembers}
+            onClose={() => setShowMembers(false)}
+          />
+        )}
+      </div>
+    </section>
+  );
+}

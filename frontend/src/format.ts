@@ -1,0 +1,36 @@
+// Display helpers: times, initials, avatar colours.
+
+export function formatTime(iso: string): string {
+  const date = new Date(iso);
+  return date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+}
+
+export function formatDay(iso: string): string {
+  const date = new Date(iso);
+  const today = new Date();
+  const yesterday = new Date(today);
+  yesterday.setDate(today.getDate() - 1);
+  if (date.toDateString() === today.toDateString()) return "Today";
+  if (date.toDateString() === yesterday.toDateString()) return "Yesterday";
+  return date.toLocaleDateString([], { weekday: "long", month: "long", day: "numeric" });
+}
+
+/** A short time for the room list: the time today, else the date. */
+export function formatShort(iso: string): string {
+  const date = new Date(iso);
+  if (date.toDateString() === new Date().toDateString()) return formatTime(iso);
+  return date.toLocaleDateString([], { month: "short", day: "numeric" });
+}
+
+export function initials(name: string): string {
+  const parts = name.split(/[\s._-]+/).filter(Boolean);
+  const first = parts[0]?.[0] ?? name[0] ?? "?";
+  const second = parts[1]?.[0] ?? "";
+  return (first + second).toUpperCase();
+}
+
+export function avatarHue(name: string): number {
+  let hash = 0;
+  for (let i = 0; i < name.length; i++) hash = (hash * 31 + name.charCodeAt(i)) >>> 0;
+  return hash % 360;
+}

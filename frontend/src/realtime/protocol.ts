@@ -1,0 +1,111 @@
+// The wire format of SPEC §4: typed frames, decoding and encoding. No I/O here.
+
+export interface Message {
+  id: string;
+  room_id: string;
+  seq: number;
+  sender_id: string;
+  sender_username: string;
+  content: string;
+  client_id: string | null;
+  created_at: string;
+}
+
+export interface UserRef {
+  user_id: string;
+  username: string;
+}
+
+export interface RateLimitInfo {
+  messages_sent: number;
+  max_messages: number;
+  time_until_reset: number;
+}
+
+export interface ConnectedData {
+  room_id: string;
+  user: { id: string; username: string };
+  online_users: UserRef[];
+  recent_messages: Message[];
+  last_seq: number;
+  recovered?: boolean;
+}
+
+export type ServerFrame =
+  | { type: "connected"; data: ConnectedData }
+  | { type: "new_message"; data: { message: Message } }
+  | { type: "message_sent"; data: { message: Message; client_id: string | null } }
+  | { type: "message_error"; data: { error: string; client_id: string | null; retryable: boolean } }
+  | {
+      type: "rate_limit_exceeded";
+      data: { error: string; client_id: string | null; rate_limit_info: RateLimitInfo };
+    }
+  | { type: "user_joined" | "user_left" | "user_typing" | "user_stopped_typing"; data: UserRef }
+  | { type: "pong"; data: { timestamp?: unknown } }
+  | { type: "error"; data: { error: string; detail?: string } };
+
+export type ClientFrame =
+  | { type: "send_message"; data: { content: string; client_id: string } }
+  | { type: "typing_start"; data: Record<string, never> }
+  | { type: "typing_stop"; data: Record<string, never> }
+  | { type: "ping"; data: Record<string, never> }
+  | { type: "auth"; data: { token: string } };
+
+export const MAX_MESSAGE_LENGTH = 4000;
+export const TYPING_TIMEOUT_MS = 5000;
+
+export const Close = {
+  normal: 1000,
+  goingAway: 1001,
+  abnormal: 1006,
+  policy: 1008,
+  tooBig: 1009,
+  tryAgainLater: 1013,
+} as const;
+
+const SERVER_TYPES = new Set<string>([
+  "connected",
+  "new_message",
+  "message_sent",
+  "message_error",
+  "rate_limit_exceeded",
+  "user_joined",
+  "user_left",
+  "user_typing",
+  "user_stopped_typing",
+  "pong",
+  "error",
+]);
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** A server frame, or null when the text is not one we understand (ignored, never thrown). */
+export function decodeServerFrame(text: string): ServerFrame | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (!isObject(parsed) || typeof parsed.type !== "string" || !isObject(parsed.data)) return null;
+  if (!SERVER_TYPES.has(parsed.type)) return null;
+  return parsed as unknown as ServerFrame;
+}
+
+export function encodeClientFrame(frame: ClientFrame): string {
+  return JSON.stringify(frame);
+}
+
+/** A UUID v4 for `client_id`; `crypto.randomUUID` exists only in secure contexts (https, localhost). */
+export function newClientId(): string {
+  const c = globalThis.crypto;
+  if (typeof c.randomUUID === "function") return c.randomUUID();
+  const bytes = new Uint8Array(16);
+  c.getRandomValues(bytes);
+  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x40;
+  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}

@@ -1,0 +1,212 @@
+// The one store of the app: session, room list, each open room's live state, drafts.
+// Immutable snapshots, so React reads it with useSyncExternalStore.
+import type { Message, UserRef } from "./protocol";
+
+export interface User {
+  id: string;
+  username: string;
+  display_name: string;
+  created_at: string;
+}
+
+export interface Room {
+  id: string;
+  name: string;
+  description: string;
+  is_private: boolean;
+  created_by: string;
+  created_at: string;
+}
+
+export interface RoomSummary extends Room {
+  role: string;
+  last_seq: number;
+  unread_count: number;
+  last_message: Message | null;
+}
+
+export interface Session {
+  token: string;
+  expiresAt: number;
+  user: User;
+}
+
+export type ConnectionStatus =
+  | { kind: "connecting" }
+  | { kind: "live" }
+  | { kind: "reconnecting"; at: number; attempt: number }
+  | { kind: "offline"; reason: string };
+
+export interface OutgoingMessage {
+  client_id: string;
+  content: string;
+  state: "pending" | "failed";
+  error: string | null;
+  retryable: boolean;
+  created_at: number;
+}
+
+export interface RoomState {
+  status: ConnectionStatus;
+  me: { id: string; username: string } | null;
+  messages: Message[];
+  outbox: OutgoingMessage[];
+  online: UserRef[];
+  typing: UserRef[];
+  rateLimitedUntil: number | null;
+  loadingOlder: boolean;
+  notice: string | null;
+}
+
+export interface AppState {
+  session: Session | null;
+  notice: string | null;
+  rooms: RoomSummary[];
+  roomsLoaded: boolean;
+  roomStates: Readonly<Record<string, RoomState>>;
+  drafts: Readonly<Record<string, string>>;
+}
+
+export interface KeyValueStorage {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+  removeItem(key: string): void;
+}
+
+const SESSION_KEY = "roomcast.session";
+const DRAFTS_KEY = "roomcast.drafts";
+
+export const EMPTY_ROOM: RoomState = Object.freeze({
+  status: { kind: "connecting" },
+  me: null,
+  messages: [],
+  outbox: [],
+  online: [],
+  typing: [],
+  rateLimitedUntil: null,
+  loadingOlder: false,
+  notice: null,
+}) as RoomState;
+
+type Listener = () => void;
+
+export class Store {
+  private state: AppState;
+  private readonly listeners = new Set<Listener>();
+
+  constructor(
+    private readonly storage: KeyValueStorage | null = null,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.state = {
+      session: this.loadSession(),
+      notice: null,
+      rooms: [],
+      roomsLoaded: false,
+      roomStates: {},
+      drafts: this.loadJson<Record<string, string>>(DRAFTS_KEY) ?? {},
+    };
+  }
+
+  getState = (): AppState => this.state;
+
+  subscribe = (listener: Listener): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  room(roomId: string): RoomState {
+    return this.state.roomStates[roomId] ?? EMPTY_ROOM;
+  }
+
+  updateRoom(roomId: string, update: (room: RoomState) => RoomState): void {
+    const before = this.room(roomId);
+    const after = update(before);
+    if (after === before) return;
+    this.set({ roomStates: { ...this.state.roomStates, [roomId]: after } });
+  }
+
+  forgetRoom(roomId: string): void {
+    if (!(roomId in this.state.roomStates)) return;
+    const { [roomId]: _removed, ...rest } = this.state.roomStates;
+    this.set({ roomStates: rest });
+  }
+
+  signIn(session: Session): void {
+    this.save(SESSION_KEY, session);
+    this.set({ session, notice: null });
+  }
+
+  /** Log out on purpose: everything of this user goes, drafts too. */
+  signOut(): void {
+    this.storage?.removeItem(SESSION_KEY);
+    this.storage?.removeItem(DRAFTS_KEY);
+    this.set({ session: null, notice: null, rooms: [], roomsLoaded: false, roomStates: {}, drafts: {} });
+  }
+
+  /** The token expired or was refused: back to login, but drafts stay for when the user returns. */
+  expireSession(notice: string): void {
+    if (this.state.session === null) return;
+    this.storage?.removeItem(SESSION_KEY);
+    this.set({ session: null, notice, roomStates: {} });
+  }
+
+  setNotice(notice: string | null): void {
+    this.set({ notice });
+  }
+
+  setRooms(rooms: RoomSummary[]): void {
+    this.set({ rooms, roomsLoaded: true });
+  }
+
+  patchRoomSummary(roomId: string, patch: (room: RoomSummary) => RoomSummary): void {
+    let changed = false;
+    const rooms = this.state.rooms.map((room) => {
+      if (room.id !== roomId) return room;
+      const next = patch(room);
+      changed ||= next !== room;
+      return next;
+    });
+    if (changed) this.set({ rooms });
+  }
+
+  setDraft(roomId: string, text: string): void {
+    if ((this.state.drafts[roomId] ?? "") === text) return;
+    const drafts = { ...this.state.drafts };
+    if (text === "") delete drafts[roomId];
+    else drafts[roomId] = text;
+    this.save(DRAFTS_KEY, drafts);
+    this.set({ drafts });
+  }
+
+  private set(patch: Partial<AppState>): void {
+    this.state = { ...this.state, ...patch };
+    for (const listener of [...this.listeners]) listener();
+  }
+
+  private loadSession(): Session | null {
+    const session = this.loadJson<Session>(SESSION_KEY);
+    if (!session || typeof session.token !== "string" || session.expiresAt <= this.now()) {
+      this.storage?.removeItem(SESSION_KEY);
+      return null;
+    }
+    return session;
+  }
+
+  private loadJson<T>(key: string): T | null {
+    try {
+      const text = this.storage?.getItem(key);
+      return text ? (JSON.parse(text) as T) : null;
+    } catch {
+      return null;
+    }
+  }
+
+  private save(key: string, value: unknown): void {
+    try {
+      this.storage?.setItem(key, JSON.stringify(value));
+    } catch {
+      // Storage full or disabled (private mode): the app still works for this tab.
+    }
+  }
+}

@@ -1,0 +1,91 @@
+// Test doubles for the realtime modules: a manual clock and a scripted WebSocket.
+import type { Clock } from "./clock";
+import type { SocketLike } from "./client";
+import type { Message } from "./protocol";
+
+export class FakeClock implements Clock {
+  private time = 1_000_000;
+  private nextId = 1;
+  private readonly timers = new Map<number, { at: number; fn: () => void }>();
+
+  now(): number {
+    return this.time;
+  }
+
+  setTimeout(fn: () => void, ms: number): unknown {
+    const id = this.nextId++;
+    this.timers.set(id, { at: this.time + Math.max(0, ms), fn });
+    return id;
+  }
+
+  clearTimeout(handle: unknown): void {
+    this.timers.delete(handle as number);
+  }
+
+  /** Move time forward, running every timer that falls due, in order. */
+  advance(ms: number): void {
+    const end = this.time + ms;
+    for (;;) {
+      let next: [number, { at: number; fn: () => void }] | undefined;
+      for (const entry of this.timers) if (entry[1].at <= end && (!next || entry[1].at < next[1].at)) next = entry;
+      if (!next) break;
+      this.timers.delete(next[0]);
+      this.time = next[1].at;
+      next[1].fn();
+    }
+    this.time = end;
+  }
+
+  get pending(): number {
+    return this.timers.size;
+  }
+}
+
+export class FakeSocket implements SocketLike {
+  readonly sent: { type: string; data: Record<string, unknown> }[] = [];
+  closed: { code?: number; reason?: string } | null = null;
+  onmessage: ((event: { data: unknown }) => void) | null = null;
+  onclose: ((event: { code: number; reason: string }) => void) | null = null;
+  onerror: ((event: unknown) => void) | null = null;
+
+  constructor(readonly url: string) {}
+
+  send(data: string): void {
+    this.sent.push(JSON.parse(data) as { type: string; data: Record<string, unknown> });
+  }
+
+  close(code?: number, reason?: string): void {
+    this.closed = { code, reason };
+  }
+
+  receive(type: string, data: unknown): void {
+    this.onmessage?.({ data: JSON.stringify({ type, data }) });
+  }
+
+  serverClose(code: number, reason = ""): void {
+    this.onclose?.({ code, reason });
+  }
+
+  sentOf(type: string): Record<string, unknown>[] {
+    return this.sent.filter((f) => f.type === type).map((f) => f.data);
+  }
+
+  get sinceSeq(): number | null {
+    const value = new URL(this.url).searchParams.get("since_seq");
+    return value === null ? null : Number(value);
+  }
+}
+
+export function message(seq: number, sender = "u-bob", extra: Partial<Message> = {}): Message {
+  return {
+    id: `m-${seq}`,
+    room_id: "room-1",
+    seq,
+    sender_id: sender,
+    sender_username: sender.replace(/^u-/, ""),
+    content: `message ${seq}`,
+    client_id: null,
+    created_at: new Date(Date.UTC(2024, 0, 1, 12, 0, seq)).toISOString(),
+    ...extra,
+  };
+}
