@@ -70,6 +70,9 @@ class Connection:
         self._close_code = 1000
         self._close_reason = ""
         self._writer: asyncio.Task[None] | None = None
+        # The task reading this socket; interrupted when the server closes the connection so
+        # that the handler returns at once instead of waiting for the peer's close frame.
+        self.reader: asyncio.Task[None] | None = None
         self.closed = asyncio.Event()
 
     @property
@@ -143,6 +146,8 @@ class Connection:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(ws.close(self._close_code, self._close_reason), CLOSE_TIMEOUT)
         self.closed.set()
+        if self.reader is not None:
+            self.reader.cancel()
 
     async def wait_closed(self, timeout: float) -> None:
         try:

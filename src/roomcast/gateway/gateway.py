@@ -102,6 +102,7 @@ class Gateway:
         presence = self.services.backends.presence
         member = PresenceMember(connection.user_id, connection.username)
         first = False
+        connection.reader = asyncio.current_task()
         try:
             first = await presence.join(room_id, member, connection.id)
             await self._send_connected(connection, actor, last_seq, since_seq)
@@ -115,6 +116,13 @@ class Gateway:
             await self._receive_loop(connection, actor)
         except WebSocketDisconnect:
             pass
+        except asyncio.CancelledError:
+            if not connection.closed.is_set():
+                raise
+            # The server closed this connection (slow consumer, expiry, removal): not an error.
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()
         except Exception:
             log.exception(
                 "connection handler failed", extra={"user_id": connection.user_id, "room_id": room_id}
@@ -286,6 +294,7 @@ class Gateway:
         await self.hub.publish(connection.room_id, Envelope("event", frame, user_id=connection.user_id))
 
     async def _part(self, connection: Connection, member: PresenceMember) -> None:
+        connection.reader = None
         connection.cancel_timers()
         connection.close(1000)
         await self.hub.detach(connection)
