@@ -21,9 +21,7 @@ async def joined(live: LiveServer, n: int, **room_kw):
 
 
 async def history(live: LiveServer, user, room_id: str) -> list[dict]:
-    response = await live.http.get(
-        f"/api/rooms/{room_id}/messages", params={"limit": 200}, headers=user.headers
-    )
+    response = await live.http.get(f"/api/rooms/{room_id}/messages", params={"limit": 200}, headers=user.headers)
     return response.json()["messages"]
 
 
