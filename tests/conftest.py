@@ -46,10 +46,29 @@ async def reset_database(url: str) -> None:
         await engine.dispose()
 
 
+def scaled_test_redis_url() -> str:
+    """ROOMCAST_TEST_BACKEND=redis runs a test on the Redis backend, on a flushed database."""
+    if os.environ.get("ROOMCAST_TEST_BACKEND", "memory") != "redis":
+        return ""
+    url = os.environ.get("ROOMCAST_TEST_REDIS_URL", "")
+    if not url:
+        pytest.fail("ROOMCAST_TEST_BACKEND=redis needs ROOMCAST_TEST_REDIS_URL", pytrace=False)
+    import redis
+
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    client.close()
+    return url
+
+
 @pytest.fixture
 def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+    redis_url = scaled_test_redis_url()
+
     def make(**overrides: Any) -> Settings:
         values: dict[str, Any] = {"database_url": test_database_url(tmp_path), "jwt_secret": TEST_SECRET}
+        if redis_url:
+            values["redis_url"] = redis_url
         values.update(overrides)
         return load_settings(**values)
 

@@ -25,7 +25,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from roomcast.backends.base import PresenceMember
 from roomcast.backends.memory.presence import MemoryPresence
@@ -57,6 +57,7 @@ class RedisPresence:
         self._connections: dict[str, tuple[str, PresenceMember]] = {}
         self._on_expired: Callable[[str, PresenceMember], Awaitable[None]] | None = None
         self._task: asyncio.Task[None] | None = None
+        self._pending: dict[str, set[asyncio.Future[None]]] = {}
         link.on_up(self._reregister)
 
     async def start(self, on_expired: Callable[[str, PresenceMember], Awaitable[None]]) -> None:
@@ -67,6 +68,30 @@ class RedisPresence:
 
     async def join(self, room_id: str, member: PresenceMember, connection_id: str) -> bool:
         self._connections[connection_id] = (room_id, member)
+        async with self._writing(room_id):
+            return await self._join_now(room_id, member, connection_id)
+
+    async def leave(self, room_id: str, user_id: str, connection_id: str) -> bool:
+        self._connections.pop(connection_id, None)
+        async with self._writing(room_id):
+            return await self._leave_now(room_id, user_id, connection_id)
+
+    @contextlib.asynccontextmanager
+    async def _writing(self, room_id: str) -> AsyncIterator[None]:
+        # `online` waits for this instance's joins and leaves in the room that already began,
+        # so that it reads its own writes as the memory backend does.
+        done = asyncio.get_running_loop().create_future()
+        pending = self._pending.setdefault(room_id, set())
+        pending.add(done)
+        try:
+            yield
+        finally:
+            done.set_result(None)
+            pending.discard(done)
+            if not pending:
+                self._pending.pop(room_id, None)
+
+    async def _join_now(self, room_id: str, member: PresenceMember, connection_id: str) -> bool:
         first_here = await self._local.join(room_id, member, connection_id)
         if self._link.up:
             try:
@@ -76,8 +101,7 @@ class RedisPresence:
                 self._link.lost(exc)
         return first_here
 
-    async def leave(self, room_id: str, user_id: str, connection_id: str) -> bool:
-        self._connections.pop(connection_id, None)
+    async def _leave_now(self, room_id: str, user_id: str, connection_id: str) -> bool:
         last_here = await self._local.leave(room_id, user_id, connection_id)
         if self._link.up:
             try:
@@ -88,6 +112,9 @@ class RedisPresence:
         return last_here
 
     async def online(self, room_id: str) -> list[PresenceMember]:
+        pending = self._pending.get(room_id)
+        if pending:
+            await asyncio.wait(list(pending))
         if self._link.up:
             try:
                 users = await self._link.client.hgetall(f"presence:{room_id}")
