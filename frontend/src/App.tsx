@@ -3,6 +3,7 @@ import { AuthScreen } from "./components/AuthScreen";
 import { BrowseRooms } from "./components/BrowseRooms";
 import { NewRoom } from "./components/NewRoom";
 import { RoomView } from "./components/RoomView";
+import { Icon } from "./components/Icon";
 import { Sidebar } from "./components/Sidebar";
 import { useAppState } from "./hooks";
 import { useRoute } from "./router";
@@ -51,7 +52,7 @@ function Welcome() {
   return (
     <div className="welcome">
       <div className="welcome__mark" aria-hidden="true">
-        💬
+        <Icon name="chat" size={44} />
       </div>
       <h1>Welcome to roomcast</h1>
       <p>Pick a room on the left, create a new one, or browse the public rooms.</p>

@@ -4,6 +4,7 @@ import { ApiError } from "../realtime/api";
 import type { Room } from "../realtime/store";
 import { navigate, roomPath } from "../router";
 import { api, refreshRooms } from "../services";
+import { RoomIcon } from "./Icon";
 import { PaneHeader } from "./PaneHeader";
 
 export function BrowseRooms() {
@@ -77,7 +78,9 @@ export function BrowseRooms() {
             {rooms.map((room) => (
               <li key={room.id} className="browse__item">
                 <div>
-                  <h2 className="browse__name"># {room.name}</h2>
+                  <h2 className="browse__name">
+                    <RoomIcon isPrivate={false} /> {room.name}
+                  </h2>
                   {room.description && <p className="browse__description">{room.description}</p>}
                 </div>
                 {myIds.has(room.id) ? (

@@ -2,6 +2,7 @@ import { useState, type FormEvent } from "react";
 import { ApiError, type Member } from "../realtime/api";
 import { api } from "../services";
 import { Avatar } from "./Avatar";
+import { Icon } from "./Icon";
 
 interface Props {
   roomId: string;
@@ -58,7 +59,7 @@ export function MembersPanel({ roomId, members, onlineIds, meId, myRole, onChang
           Members <span className="muted">{onlineCount} online · {members.length} total</span>
         </h2>
         <button type="button" className="button button--ghost button--small" onClick={onClose} aria-label="Close members">
-          ✕
+          <Icon name="close" />
         </button>
       </header>
       {canManage && (

@@ -1,4 +1,4 @@
-import { useLayoutEffect, useRef, type UIEvent } from "react";
+import { useEffect, useLayoutEffect, useRef, type UIEvent } from "react";
 import { formatDay, formatTime } from "../format";
 import type { Message } from "../realtime/protocol";
 import type { OutgoingMessage } from "../realtime/store";
@@ -40,6 +40,17 @@ export function MessageList(props: Props) {
     previous.current = { first: firstSeq, height: el.scrollHeight, outbox: outbox.length };
     if (el.scrollHeight <= el.clientHeight && hasOlder && !loadingOlder) onLoadOlder();
   });
+
+  // The composer grows, the window turns: a reader at the bottom stays at the bottom.
+  useEffect(() => {
+    const el = ref.current;
+    if (!el || typeof ResizeObserver === "undefined") return;
+    const observer = new ResizeObserver(() => {
+      if (atBottom.current) el.scrollTop = el.scrollHeight;
+    });
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, []);
 
   const onScroll = (event: UIEvent<HTMLDivElement>) => {
     const el = event.currentTarget;

@@ -8,6 +8,7 @@ import { typingLabel } from "../realtime/typing";
 import { linkProps } from "../router";
 import { api, createRoomClient, refreshRooms, store } from "../services";
 import { Composer } from "./Composer";
+import { Icon, RoomIcon } from "./Icon";
 import { MembersPanel } from "./MembersPanel";
 import { MessageList } from "./MessageList";
 import { PaneHeader } from "./PaneHeader";
@@ -26,7 +27,7 @@ export function RoomView({ roomId }: { roomId: string }) {
   const [showMembers, setShowMembers] = useState(() => window.matchMedia?.(WIDE).matches ?? false);
   const info = details ?? summary;
   const name = info?.name ?? "…";
-  useDocumentTitle(`${info ? (info.is_private ? "🔒 " : "#") + info.name : "Room"} · roomcast`);
+  useDocumentTitle(`${info ? info.name : "Room"} · roomcast`);
 
   useEffect(() => {
     const c = createRoomClient(roomId);
@@ -126,7 +127,7 @@ export function RoomView({ roomId }: { roomId: string }) {
         title={
           <>
             <span className="room__icon" aria-hidden="true">
-              {info?.is_private ? "🔒" : "#"}
+              <RoomIcon isPrivate={info?.is_private ?? false} size={18} />
             </span>
             {name}
           </>
@@ -142,7 +143,7 @@ export function RoomView({ roomId }: { roomId: string }) {
           onClick={() => setShowMembers((v) => !v)}
           title="Members"
         >
-          <span aria-hidden="true">👥</span> {onlineIds.size}
+          <Icon name="people" size={18} /> {onlineIds.size}
           <span className="visually-hidden"> online, show members</span>
         </button>
       </PaneHeader>

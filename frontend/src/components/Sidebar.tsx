@@ -4,6 +4,7 @@ import type { User } from "../realtime/store";
 import { linkProps, roomPath } from "../router";
 import { store } from "../services";
 import { Avatar } from "./Avatar";
+import { RoomIcon } from "./Icon";
 
 export function Sidebar({ activeRoomId, user }: { activeRoomId: string | null; user: User }) {
   const rooms = useAppState((s) => s.rooms);
@@ -54,7 +55,7 @@ export function Sidebar({ activeRoomId, user }: { activeRoomId: string | null; u
                   {...linkProps(roomPath(room.id))}
                 >
                   <span className="room-item__icon" aria-hidden="true">
-                    {room.is_private ? "🔒" : "#"}
+                    <RoomIcon isPrivate={room.is_private} />
                   </span>
                   <span className="room-item__body">
                     <span className="room-item__top">

@@ -1,0 +1,31 @@
+// Inline SVG icons: no icon font or emoji font is assumed on the system.
+const PATHS = {
+  lock: "M7 10V7a5 5 0 0 1 10 0v3h1a1 1 0 0 1 1 1v9a1 1 0 0 1-1 1H6a1 1 0 0 1-1-1v-9a1 1 0 0 1 1-1h1zm2 0h6V7a3 3 0 0 0-6 0v3z",
+  hash: "M10 3 8.6 9H4v2h4.1l-.9 4H3v2h3.7L5.3 21h2.1l1.4-4h4.5l-1.4 4H14l1.4-4H20v-2h-4.1l.9-4H21V9h-3.7l1.4-6h-2.1l-1.4 6h-4.5l1.4-6H10zm-.4 8h4.5l-.9 4H8.7l.9-4z",
+  people:
+    "M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm7 0a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM9 13c-3.3 0-7 1.6-7 4v2h14v-2c0-2.4-3.7-4-7-4zm7 0c-.5 0-1 0-1.5.1 1.5 1 2.5 2.3 2.5 3.9v2h5v-2c0-2.2-3.1-4-6-4z",
+  chat: "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z",
+  back: "M15.4 5.4 14 4l-8 8 8 8 1.4-1.4L8.8 12z",
+  close: "M6.4 5 5 6.4 10.6 12 5 17.6 6.4 19l5.6-5.6 5.6 5.6 1.4-1.4-5.6-5.6L19 6.4 17.6 5 12 10.6z",
+} as const;
+
+export type IconName = keyof typeof PATHS;
+
+export function Icon({ name, size = 16, className }: { name: IconName; size?: number; className?: string }) {
+  return (
+    <svg
+      viewBox="0 0 24 24"
+      width={size}
+      height={size}
+      aria-hidden="true"
+      focusable="false"
+      className={`icon ${className ?? ""}`}
+    >
+      <path d={PATHS[name]} fill="currentColor" />
+    </svg>
+  );
+}
+
+export function RoomIcon({ isPrivate, size = 16 }: { isPrivate: boolean; size?: number }) {
+  return <Icon name={isPrivate ? "lock" : "hash"} size={size} />;
+}

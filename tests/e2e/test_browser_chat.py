@@ -1,0 +1,193 @@
+"""Two people chat in two browsers against a real `roomcast serve`, across a server restart."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import ServerProcess
+
+StartServer = Callable[..., ServerProcess]
+
+pytestmark = pytest.mark.e2e
+
+PASSWORD = "correct horse battery"
+TIMEOUT = 15_000
+
+
+async def register(page: Any, base_url: str, username: str) -> None:
+    await page.goto(base_url + "/register")
+    await page.get_by_label("Username").fill(username)
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Create account").click()
+    await page.get_by_role("navigation", name="Your rooms").wait_for(timeout=TIMEOUT)
+
+
+async def send(page: Any, text: str) -> None:
+    composer = page.get_by_role("textbox", name=re.compile(r"^Message #"))
+    await composer.fill(text)
+    await composer.press("Enter")
+
+
+def message(page: Any, text: str) -> Any:
+    return page.locator(".messages li.message .message__text", has_text=re.compile(f"^{re.escape(text)}$"))
+
+
+async def status_of(page: Any) -> str:
+    return str(await page.locator(".room [data-status]").get_attribute("data-status"))
+
+
+async def expect_visible(locator: Any) -> None:
+    await locator.first.wait_for(state="visible", timeout=TIMEOUT)
+
+
+async def test_two_users_chat_live_and_survive_a_server_restart(
+    server: ServerProcess, browser: Any, artifacts: Path
+) -> None:
+    from playwright.async_api import expect
+
+    base = server.base_url
+    alice_ctx = await browser.new_context(viewport={"width": 1280, "height": 800})
+    bob_ctx = await browser.new_context(viewport={"width": 1280, "height": 800})
+    alice, bob = await alice_ctx.new_page(), await bob_ctx.new_page()
+    errors: list[str] = []
+    for page in (alice, bob):
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    await register(alice, base, "alice")
+    await register(bob, base, "bob")
+
+    # alice creates a public room; bob finds it and joins
+    await alice.get_by_role("link", name="+ New room").click()
+    await alice.get_by_label("Name", exact=True).fill("lobby")
+    await alice.get_by_label("Description").fill("Where everyone meets")
+    await alice.get_by_role("button", name="Create room").click()
+    await expect(alice.locator(".pane__title")).to_contain_text("lobby", timeout=TIMEOUT)
+    await expect(alice.locator(".room [data-status]")).to_have_attribute("data-status", "live", timeout=TIMEOUT)
+
+    await bob.get_by_role("link", name="Browse public rooms").click()
+    await bob.get_by_role("button", name="Join lobby").click()
+    await expect(bob.locator(".room [data-status]")).to_have_attribute("data-status", "live", timeout=TIMEOUT)
+
+    # presence: alice sees bob come online in the member list
+    bob_in_alice = alice.locator('.members li[data-username="bob"]')
+    await expect(bob_in_alice).to_have_class(re.compile(r"\bis-online\b"), timeout=TIMEOUT)
+
+    # chat both ways
+    await send(alice, "hello bob")
+    await expect_visible(message(bob, "hello bob"))
+    await send(bob, "hi alice!\nsecond line")
+    await expect_visible(message(alice, "hi alice!\nsecond line"))
+    await expect(alice.locator(".messages li.message[data-state]")).to_have_count(0)  # nothing pending
+
+    # a message is text, never HTML
+    await send(bob, "<img src=x onerror=alert(1)> <b>bold</b>")
+    await expect_visible(message(alice, "<img src=x onerror=alert(1)> <b>bold</b>"))
+    assert await alice.locator(".messages img, .messages b").count() == 0
+
+    # typing appears and disappears
+    typing = alice.get_by_test_id("typing")
+    composer_b = bob.get_by_role("textbox", name=re.compile(r"^Message #"))
+    await composer_b.press_sequentially("typing somethi", delay=20)
+    await expect(typing).to_have_text("bob is typing…", timeout=TIMEOUT)
+    await composer_b.fill("")
+    await expect(typing).to_have_text("", timeout=TIMEOUT)
+
+    # presence: bob leaves the room view, then comes back
+    await bob.get_by_role("link", name="roomcast").click()
+    await expect(bob_in_alice).not_to_have_class(re.compile(r"\bis-online\b"), timeout=TIMEOUT)
+    await bob.get_by_role("link", name=re.compile(r"lobby")).click()
+    await expect(bob_in_alice).to_have_class(re.compile(r"\bis-online\b"), timeout=TIMEOUT)
+    await expect(bob.locator(".room [data-status]")).to_have_attribute("data-status", "live", timeout=TIMEOUT)
+    # the unread badge and last message of the room list
+    await expect(bob.locator(".room-item.is-active .room-item__preview")).to_contain_text("bob:", timeout=TIMEOUT)
+
+    await alice.screenshot(path=str(artifacts / "room-view.png"))
+
+    # the server restarts in the middle of the conversation
+    await asyncio.to_thread(server.stop)
+    for page in (alice, bob):
+        await expect(page.locator(".room [data-status]")).not_to_have_attribute("data-status", "live", timeout=TIMEOUT)
+    await expect(alice.locator(".room .status")).to_contain_text(re.compile("Reconnecting|Connecting"))
+    await send(alice, "written while the server was down")
+    pending = alice.locator('.messages li.message[data-state="pending"]')
+    await expect(pending).to_have_count(1)
+    await alice.screenshot(path=str(artifacts / "room-view-reconnecting.png"))
+
+    await asyncio.to_thread(server.start)
+    # bob (another client) posts over REST right away, before the pages are back
+    async with httpx.AsyncClient(base_url=base) as http:
+        login = await http.post("/api/auth/login", json={"username": "bob", "password": PASSWORD})
+        token = login.json()["access_token"]
+        rooms = (await http.get("/api/rooms", headers={"Authorization": f"Bearer {token}"})).json()
+        posted = await http.post(
+            f"/api/rooms/{rooms[0]['id']}/messages",
+            json={"content": "sent while you were reconnecting"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert posted.status_code == 201, posted.text
+
+    for page in (alice, bob):
+        await expect(page.locator(".room [data-status]")).to_have_attribute("data-status", "live", timeout=40_000)
+    await expect_visible(message(alice, "sent while you were reconnecting"))
+    await expect_visible(message(bob, "written while the server was down"))
+    await expect(pending).to_have_count(0, timeout=TIMEOUT)
+    await send(bob, "back again")
+    await expect_visible(message(alice, "back again"))
+
+    # nothing lost, nothing shown twice
+    texts = await alice.locator(".messages li.message .message__text").all_inner_texts()
+    expected = [
+        "hello bob",
+        "hi alice!\nsecond line",
+        "<img src=x onerror=alert(1)> <b>bold</b>",
+        "written while the server was down",
+        "sent while you were reconnecting",
+        "back again",
+    ]
+    assert sorted(texts) == sorted(expected), texts
+    assert texts.index("hello bob") == 0 and texts[-1] == "back again"
+
+    await alice.screenshot(path=str(artifacts / "room-view-after-restart.png"))
+    await alice.set_viewport_size({"width": 390, "height": 780})
+    await expect(alice.get_by_role("link", name="Back to rooms")).to_be_visible()
+    await expect(alice.locator(".sidebar")).to_be_hidden()
+    await alice.screenshot(path=str(artifacts / "room-view-phone.png"))
+    assert errors == [], errors
+    await alice_ctx.close()
+    await bob_ctx.close()
+
+
+async def test_expired_token_goes_back_to_login_and_keeps_the_draft(start_server: StartServer, browser: Any) -> None:
+    from playwright.async_api import expect
+
+    server = start_server(ACCESS_TOKEN_TTL="6")
+    context = await browser.new_context(viewport={"width": 1280, "height": 800})
+    page = await context.new_page()
+    await register(page, server.base_url, "carol")
+    await page.get_by_role("link", name="+ New room").click()
+    await page.get_by_label("Name", exact=True).fill("drafts")
+    await page.get_by_label("Private").check()
+    await page.get_by_role("button", name="Create room").click()
+    await expect(page.locator(".room [data-status]")).to_have_attribute("data-status", "live", timeout=TIMEOUT)
+    composer = page.get_by_role("textbox", name=re.compile(r"^Message #"))
+    await composer.fill("a draft I do not want to lose")
+
+    # the server closes the socket with 1008 "token expired": the login screen says why
+    await expect(page.get_by_role("heading", name="Log in")).to_be_visible(timeout=TIMEOUT)
+    await expect(page.get_by_role("status")).to_contain_text("session expired")
+    await page.get_by_label("Username").fill("carol")
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Log in").click()
+
+    await expect(page.locator(".room [data-status]")).to_have_attribute("data-status", "live", timeout=TIMEOUT)
+    await expect(composer).to_have_value("a draft I do not want to lose")
+    await composer.press("Enter")
+    await expect_visible(message(page, "a draft I do not want to lose"))
+    await context.close()
