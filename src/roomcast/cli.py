@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
+import tempfile
 
 from roomcast.config import ConfigError, load_settings
 
@@ -66,9 +68,28 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    if settings.redis_url:
+        from roomcast.backends.redis import check_redis
+
+        problem = check_redis(settings.redis_url)
+        if problem is not None:
+            print(f"roomcast: {problem}", file=sys.stderr)
+            return 1
     from roomcast.server import run
 
-    return run(settings, args.host, args.port, args.workers)
+    if args.workers == 1:
+        return run(settings, args.host, args.port, args.workers)
+    # Several processes: Prometheus counters are summed over per-process files.
+    metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    own_dir = not metrics_dir
+    if own_dir:
+        metrics_dir = tempfile.mkdtemp(prefix="roomcast-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    try:
+        return run(settings, args.host, args.port, args.workers)
+    finally:
+        if own_dir and metrics_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

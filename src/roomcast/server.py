@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
+from uvicorn.supervisors import multiprocess
 
 from roomcast.app import create_app
 from roomcast.config import Settings
@@ -40,15 +42,35 @@ class Server(uvicorn.Server):
         if gateway is not None:
             await gateway.drain()
         await super().shutdown(sockets)
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            from prometheus_client import multiprocess as prometheus_multiprocess
+
+            prometheus_multiprocess.mark_process_dead(os.getpid())  # its live gauges stop counting
+
+
+class DrainingProcess(multiprocess.Process):
+    """A uvicorn worker process that serves with `Server`, so SIGTERM drains it too."""
+
+    @property
+    def server(self) -> uvicorn.Server:
+        if self._server is None:
+            self._server = Server(config=self.config)
+        return self._server
 
 
 def run(settings: Settings, host: str, port: int, workers: int) -> int:
     if workers > 1:
-        # Each worker reads the same environment; the cluster is held together by Redis.
+        # Each worker builds the app from the same environment (`create_app()` reads it); the
+        # cluster is held together by Redis. Each worker drains on SIGTERM like a single one.
         config = uvicorn_config("roomcast.app:create_app", host, port, factory=True, workers=workers)
-        uvicorn.Server(config).run()
+        # uvicorn's supervisor builds each worker from this name: make it our draining Server.
+        multiprocess.Process = DrainingProcess  # type: ignore[misc]
+        sock = config.bind_socket()
+        print(f"roomcast: serving on http://{host}:{port} with {workers} workers", flush=True)
+        multiprocess.Multiprocess(config, sockets=[sock]).run()
         return 0
     app = create_app(settings)
     print(f"roomcast: serving on http://{host}:{port}", flush=True)
-    Server(uvicorn_config(app, host, port)).run()
-    return 0
+    server = Server(uvicorn_config(app, host, port))
+    server.run()
+    return 0 if server.started else 1
