@@ -42,7 +42,7 @@ async def test_online_users_is_right_after_churn(live: LiveServer) -> None:
         for user in users:
             client, _ = await connected(live, room["id"], user)
             clients.append((user, client))
-    for user, client in clients[:-2]:
+    for _user, client in clients[:-2]:
         await client.close()
     remaining = {user.id for user, _ in clients[-2:]}
     watcher = users[0]
