@@ -191,3 +191,93 @@ async def test_expired_token_goes_back_to_login_and_keeps_the_draft(start_server
     await composer.press("Enter")
     await expect_visible(message(page, "a draft I do not want to lose"))
     await context.close()
+
+
+async def test_history_pages_rate_limit_countdown_and_member_management(
+    start_server: StartServer, browser: Any, artifacts: Path
+) -> None:
+    from playwright.async_api import expect
+
+    server = start_server(MESSAGE_RATE_LIMIT="3", RATE_LIMIT_WINDOW="30")
+    base = server.base_url
+    async with httpx.AsyncClient(base_url=base) as http:
+        for name in ("dave", "erin"):
+            created = await http.post("/api/auth/register", json={"username": name, "password": PASSWORD})
+            assert created.status_code == 201
+        token = (await http.post("/api/auth/login", json={"username": "dave", "password": PASSWORD})).json()
+        headers = {"Authorization": f"Bearer {token['access_token']}"}
+        room = (await http.post("/api/rooms", json={"name": "archive"}, headers=headers)).json()
+
+    # 120 messages of history, seeded with the rate limit lifted, then back to a limit of 3
+    await asyncio.to_thread(server.stop)
+    server.env["MESSAGE_RATE_LIMIT"] = "1000"
+    await asyncio.to_thread(server.start)
+    async with httpx.AsyncClient(base_url=base) as http:
+        for i in range(1, 121):
+            posted = await http.post(
+                f"/api/rooms/{room['id']}/messages", json={"content": f"history {i}"}, headers=headers
+            )
+            assert posted.status_code == 201, posted.text
+    await asyncio.to_thread(server.stop)
+    server.env["MESSAGE_RATE_LIMIT"] = "3"
+    await asyncio.to_thread(server.start)
+
+    context = await browser.new_context(viewport={"width": 1280, "height": 800})
+    page = await context.new_page()
+    await page.goto(base + "/login")
+    await page.get_by_label("Username").fill("dave")
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Log in").click()
+    await page.get_by_role("link", name=re.compile("archive")).click()
+    await expect_visible(message(page, "history 120"))
+    assert await message(page, "history 1").count() == 0
+
+    # scrolling up loads older pages until the beginning
+    listing = page.locator(".messages")
+    for _ in range(10):
+        if await message(page, "history 1").count():
+            break
+        await listing.evaluate("el => { el.scrollTop = 0; el.dispatchEvent(new Event('scroll')); }")
+        await page.wait_for_timeout(300)
+    await expect_visible(message(page, "history 1"))
+    await expect(page.locator(".messages__start")).to_be_visible()
+    texts = await page.locator(".messages li.message .message__text").all_inner_texts()
+    assert texts == [f"history {i}" for i in range(1, 121)]
+
+    # Shift+Enter makes a new line, Enter sends; the 4th message in the window is refused
+    composer = page.get_by_role("textbox", name=re.compile(r"^Message #"))
+    await composer.fill("line one")
+    await composer.press("Shift+Enter")
+    await composer.press_sequentially("line two")
+    await expect(composer).to_have_value("line one\nline two")
+    await composer.press("Enter")
+    await expect_visible(message(page, "line one\nline two"))
+    for text in ("second", "third", "fourth"):
+        await send(page, text)
+    refused = page.locator('.messages li.message[data-state="failed"]')
+    await expect(refused).to_contain_text("Rate limit exceeded", timeout=TIMEOUT)
+    notice = page.locator(".composer__limit")
+    await expect(notice).to_contain_text(re.compile(r"send again in \d+s"))
+    first = int(re.search(r"(\d+)s", await notice.inner_text()).group(1))  # type: ignore[union-attr]
+    assert 1 <= first <= 30
+    await page.wait_for_timeout(2200)
+    later = int(re.search(r"(\d+)s", await notice.inner_text()).group(1))  # type: ignore[union-attr]
+    assert later < first
+    await expect(refused.get_by_role("button", name=re.compile(r"Retry in \d+s"))).to_be_disabled()
+    await page.screenshot(path=str(artifacts / "rate-limited.png"))
+
+    # the owner manages members from the member list
+    panel = page.locator("#members-panel")
+    await panel.get_by_label("Username to add").fill("nobody-here")
+    await panel.get_by_role("button", name="Add").click()
+    await expect(panel.get_by_role("alert")).to_be_visible()
+    await panel.get_by_label("Username to add").fill("erin")
+    await panel.get_by_role("button", name="Add").click()
+    erin = panel.locator('li[data-username="erin"]')
+    await expect(erin).to_be_visible(timeout=TIMEOUT)
+    await erin.get_by_role("button", name="Make erin an admin").click()
+    await expect(erin.locator(".role")).to_have_text("admin", timeout=TIMEOUT)
+    page.once("dialog", lambda dialog: dialog.accept())
+    await erin.get_by_role("button", name="Remove erin").click()
+    await expect(erin).to_have_count(0, timeout=TIMEOUT)
+    await context.close()

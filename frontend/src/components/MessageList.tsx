@@ -12,6 +12,7 @@ interface Props {
   hasOlder: boolean;
   loadingOlder: boolean;
   rateLimitedFor: number;
+  live: boolean;
   onLoadOlder: () => void;
   onRetry: (clientId: string) => void;
   onDiscard: (clientId: string) => void;
@@ -125,7 +126,7 @@ export function MessageList(props: Props) {
   );
 }
 
-function OutboxRow({ entry, me, rateLimitedFor, onRetry, onDiscard }: { entry: OutgoingMessage } & Props) {
+function OutboxRow({ entry, me, live, rateLimitedFor, onRetry, onDiscard }: { entry: OutgoingMessage } & Props) {
   const name = me?.username ?? "you";
   const failed = entry.state === "failed";
   const waiting = failed && rateLimitedFor > 0 && entry.error === "Rate limit exceeded";
@@ -136,7 +137,7 @@ function OutboxRow({ entry, me, rateLimitedFor, onRetry, onDiscard }: { entry: O
         <div className="message__meta">
           <span className="message__author">{name}</span>
           <span className={`message__state message__state--${entry.state}`}>
-            {failed ? `Not sent: ${entry.error ?? "error"}` : "Sending…"}
+            {failed ? `Not sent: ${entry.error ?? "error"}` : live ? "Sending…" : "Waiting for the connection…"}
           </span>
         </div>
         <MessageText content={entry.content} me={null} />

@@ -167,6 +167,7 @@ export function RoomView({ roomId }: { roomId: string }) {
             hasOlder={hasOlder(room.messages)}
             loadingOlder={room.loadingOlder}
             rateLimitedFor={rateLimitedFor}
+            live={live}
             onLoadOlder={() => void client?.loadOlder()}
             onRetry={(id) => client?.retry(id)}
             onDiscard={(id) => client?.discard(id)}

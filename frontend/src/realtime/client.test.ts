@@ -368,3 +368,17 @@ describe("typing", () => {
     expect(t.last().sentOf("typing_stop")).toHaveLength(1);
   });
 });
+
+describe("presence across a drop", () => {
+  it("forgets who is online while disconnected and learns it again on connect", () => {
+    const t = setup();
+    t.client.start();
+    t.connect();
+    t.last().receive("user_joined", BOB);
+    t.last().serverClose(1006);
+    expect(t.room().online).toEqual([]);
+    t.clock.advance(60_000);
+    t.connect([], { online_users: [BOB, { user_id: ME.id, username: ME.username }], recovered: true });
+    expect(t.room().online.map((u) => u.username)).toEqual(["bob", "me"]);
+  });
+});

@@ -363,6 +363,8 @@ export class RoomClient {
     for (const clientId of [...this.ackTimers.keys()]) this.clearAck(clientId);
     this.notifier.reset();
     this.typing.clear();
+    // Presence is unknown until the next `connected` says who is there.
+    this.update((r) => (r.online.length === 0 ? r : { ...r, online: [] }));
   }
 
   private scheduleReconnect(): void {
