@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
@@ -21,6 +22,8 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from roomcast.storage.batch import BatchPlan, SqliteBatchStore, sqlite_file
+from roomcast.storage.database import _sqlite_pragmas as sqlite_pragmas
 from roomcast.storage.models import Message, Room, User, utcnow
 from roomcast.storage.records import CommitResult, MessageDraft, MessageRecord
 
@@ -32,6 +35,7 @@ users = User.__table__
 
 OnCommitted = Callable[[Sequence[CommitResult]], Awaitable[None]]
 ClientKey = tuple[uuid.UUID, uuid.UUID, str]
+INTEGRITY_ERRORS = (IntegrityError, sqlite3.IntegrityError)
 
 
 class StorageError(Exception):
@@ -46,6 +50,8 @@ class GroupCommitWriter:
     def __init__(self, engine: AsyncEngine, on_committed: OnCommitted, max_batch: int = 500) -> None:
         self._engine = engine
         self._on_committed = on_committed
+        path = sqlite_file(engine.url)
+        self._sqlite = SqliteBatchStore(path, sqlite_pragmas) if path is not None else None
         self._max_batch = max_batch
         self._pending: deque[tuple[MessageDraft, asyncio.Future[CommitResult]]] = deque()
         self._wakeup = asyncio.Event()
@@ -62,6 +68,8 @@ class GroupCommitWriter:
         self._wakeup.set()
         if self._task is not None:
             await self._task
+        if self._sqlite is not None:
+            await self._sqlite.close()
 
     def submit(self, draft: MessageDraft) -> asyncio.Future[CommitResult]:
         future: asyncio.Future[CommitResult] = asyncio.get_running_loop().create_future()
@@ -106,84 +114,54 @@ class GroupCommitWriter:
 
     async def _commit_resilient(self, drafts: list[MessageDraft]) -> list[CommitResult | Exception]:
         try:
-            return await self._commit(drafts)
-        except IntegrityError:
+            # Optimistic: a re-sent client_id is rare, and the unique constraint catches it,
+            # so the common batch costs no read.
+            return await self._commit(drafts, lookup=False)
+        except INTEGRITY_ERRORS:
+            pass
+        try:
+            return await self._commit(drafts, lookup=True)
+        except INTEGRITY_ERRORS:
             # A concurrent writer elsewhere stored one of these client_ids first: redo one by one
             # so that only the conflicting draft is affected (and then found as a duplicate).
             outcomes: list[CommitResult | Exception] = []
             for draft in drafts:
                 try:
                     outcomes.extend(await self._commit([draft]))
-                except IntegrityError:
+                except INTEGRITY_ERRORS:
                     outcomes.extend(await self._commit([draft]))
             return outcomes
 
-    async def _commit(self, drafts: list[MessageDraft]) -> list[CommitResult | Exception]:
-        outcomes: list[CommitResult | Exception | None] = [None] * len(drafts)
+    async def _commit(self, drafts: list[MessageDraft], lookup: bool = True) -> list[CommitResult | Exception]:
+        now = utcnow()
+        if self._sqlite is not None:
+            return await self._sqlite.commit(drafts, lookup, now, RoomGone)
         async with self._engine.begin() as conn:
-            existing = await _existing_by_client_id(conn, drafts)
-            first_of_key: dict[ClientKey, int] = {}
-            by_room: dict[uuid.UUID, list[int]] = {}
-            for index, draft in enumerate(drafts):
-                key = (draft.room_id, draft.sender_id, draft.client_id) if draft.client_id else None
-                if key is not None and key in existing:
-                    outcomes[index] = CommitResult(existing[key], True, draft)
-                elif key is not None and key in first_of_key:
-                    continue  # resolved below, once the first copy has its seq
-                else:
-                    if key is not None:
-                        first_of_key[key] = index
-                    by_room.setdefault(draft.room_id, []).append(index)
-
-            now = utcnow()
+            plan = BatchPlan(drafts, await _existing_by_client_id(conn, drafts) if lookup else {})
             rows: list[dict[str, Any]] = []
-            for room_id in sorted(by_room):  # a fixed lock order: no deadlock between writers
-                indexes = by_room[room_id]
+            for room_id, count in plan.rooms():
                 bump = (
                     update(rooms)
                     .where(rooms.c.id == room_id)
-                    .values(last_seq=rooms.c.last_seq + len(indexes))
+                    .values(last_seq=rooms.c.last_seq + count)
                     .returning(rooms.c.last_seq)
                 )
                 last_seq = (await conn.execute(bump)).scalar_one_or_none()
-                if last_seq is None:
-                    for index in indexes:
-                        outcomes[index] = RoomGone("room no longer exists")
-                    continue
-                for offset, index in enumerate(indexes):
-                    draft = drafts[index]
-                    record = MessageRecord(
-                        id=uuid.uuid4(),
-                        room_id=room_id,
-                        seq=last_seq - len(indexes) + 1 + offset,
-                        sender_id=draft.sender_id,
-                        sender_username=draft.sender_username,
-                        content=draft.content,
-                        client_id=draft.client_id,
-                        created_at=now,
-                    )
-                    outcomes[index] = CommitResult(record, False, draft)
-                    rows.append(
-                        {
-                            "id": record.id,
-                            "room_id": room_id,
-                            "seq": record.seq,
-                            "sender_id": record.sender_id,
-                            "content": record.content,
-                            "client_id": record.client_id,
-                            "created_at": now,
-                        }
-                    )
+                rows.extend(
+                    {
+                        "id": record.id,
+                        "room_id": room_id,
+                        "seq": record.seq,
+                        "sender_id": record.sender_id,
+                        "content": record.content,
+                        "client_id": record.client_id,
+                        "created_at": now,
+                    }
+                    for record in plan.assign(room_id, last_seq, now, RoomGone)
+                )
             if rows:
                 await conn.execute(insert(messages), rows)
-
-        for index, draft in enumerate(drafts):
-            if outcomes[index] is None and draft.client_id:
-                first = outcomes[first_of_key[(draft.room_id, draft.sender_id, draft.client_id)]]
-                outcomes[index] = (
-                    CommitResult(first.message, True, draft) if isinstance(first, CommitResult) else first
-                )
-        return [o for o in outcomes if o is not None]
+        return plan.results()
 
 
 async def _existing_by_client_id(
