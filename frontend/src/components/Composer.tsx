@@ -22,6 +22,11 @@ export function Composer({ roomId, roomName, client, rateLimitedFor, disabled }:
   const blank = draft.trim() === "";
   const canSend = !blank && !over && rateLimitedFor === 0 && !disabled && client !== null;
 
+  // Entering a room puts the cursor in the composer, except on touch screens (no surprise keyboard).
+  useEffect(() => {
+    if (window.matchMedia?.("(pointer: fine)").matches) ref.current?.focus();
+  }, [roomId]);
+
   useEffect(() => {
     const el = ref.current;
     if (!el) return;

@@ -53,7 +53,14 @@ export function MembersPanel({ roomId, members, onlineIds, meId, myRole, onChang
   };
 
   return (
-    <aside className="members" aria-labelledby="members-title" id="members-panel">
+    <aside
+      className="members"
+      aria-labelledby="members-title"
+      id="members-panel"
+      onKeyDown={(e) => {
+        if (e.key === "Escape") onClose();
+      }}
+    >
       <header className="members__header">
         <h2 id="members-title">
           Members <span className="muted">{onlineCount} online · {members.length} total</span>

@@ -38,11 +38,28 @@ describe("Store", () => {
     expect(store.getState().session).toBeNull();
     expect(store.getState().notice).toBe("Your session expired.");
     expect(store.getState().drafts).toEqual({ "room-1": "half a thought" });
-    // and after a reload too
-    expect(new Store(storage, () => NOW).getState().drafts).toEqual({ "room-1": "half a thought" });
+    // and after a reload too, once the same user is back
+    const reloaded = new Store(storage, () => NOW);
+    reloaded.signIn(session());
+    expect(reloaded.getState().drafts).toEqual({ "room-1": "half a thought" });
     store.signIn(session());
     expect(store.getState().notice).toBeNull();
     expect(store.getState().drafts["room-1"]).toBe("half a thought");
+  });
+
+  it("does not show one user's drafts to another who logs in on the same browser", () => {
+    const storage = new MemoryStorage();
+    const store = new Store(storage, () => NOW);
+    store.signIn(session());
+    store.setDraft("room-1", "alice's secret draft");
+    store.expireSession("Your session expired.");
+    const bob = { ...session(), user: { ...session().user, id: "u2", username: "bob" } };
+    store.signIn(bob);
+    expect(store.getState().drafts).toEqual({});
+    store.setDraft("room-1", "bob writes");
+    store.expireSession("expired");
+    store.signIn(bob);
+    expect(store.getState().drafts).toEqual({ "room-1": "bob writes" });
   });
 
   it("logging out on purpose forgets drafts and rooms", () => {

@@ -76,6 +76,11 @@ export interface KeyValueStorage {
 const SESSION_KEY = "roomcast.session";
 const DRAFTS_KEY = "roomcast.drafts";
 
+interface SavedDrafts {
+  owner: string;
+  drafts: Record<string, string>;
+}
+
 export const EMPTY_ROOM: RoomState = Object.freeze({
   status: { kind: "connecting" },
   me: null,
@@ -104,9 +109,17 @@ export class Store {
       rooms: [],
       roomsLoaded: false,
       roomStates: {},
-      drafts: this.loadJson<Record<string, string>>(DRAFTS_KEY) ?? {},
+      drafts: {},
     };
+    const saved = this.loadJson<SavedDrafts>(DRAFTS_KEY);
+    if (saved && this.state.session?.user.id === saved.owner) {
+      this.state.drafts = saved.drafts;
+      this.draftsOwner = saved.owner;
+    }
   }
+
+  /** Whose drafts these are: after an expiry, someone else may log in on this browser. */
+  private draftsOwner: string | null = null;
 
   getState = (): AppState => this.state;
 
@@ -134,13 +147,20 @@ export class Store {
 
   signIn(session: Session): void {
     this.save(SESSION_KEY, session);
-    this.set({ session, notice: null });
+    let drafts = this.state.drafts;
+    if (this.draftsOwner !== session.user.id) {
+      const saved = this.loadJson<SavedDrafts>(DRAFTS_KEY);
+      drafts = saved?.owner === session.user.id ? saved.drafts : {};
+    }
+    this.draftsOwner = session.user.id;
+    this.set({ session, notice: null, drafts });
   }
 
   /** Log out on purpose: everything of this user goes, drafts too. */
   signOut(): void {
     this.storage?.removeItem(SESSION_KEY);
     this.storage?.removeItem(DRAFTS_KEY);
+    this.draftsOwner = null;
     this.set({ session: null, notice: null, rooms: [], roomsLoaded: false, roomStates: {}, drafts: {} });
   }
 
@@ -175,7 +195,9 @@ export class Store {
     const drafts = { ...this.state.drafts };
     if (text === "") delete drafts[roomId];
     else drafts[roomId] = text;
-    this.save(DRAFTS_KEY, drafts);
+    const owner = this.state.session?.user.id ?? this.draftsOwner;
+    if (owner !== null) this.save(DRAFTS_KEY, { owner, drafts } satisfies SavedDrafts);
+    this.draftsOwner = owner;
     this.set({ drafts });
   }
 
