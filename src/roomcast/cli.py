@@ -8,7 +8,7 @@ import shutil
 import sys
 import tempfile
 
-from roomcast.config import ConfigError, load_settings
+from roomcast.config import ConfigError, load_settings, redact_url
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         upgrade(settings)
     except Exception as exc:
-        print(f"roomcast: cannot migrate the database at {settings.database_url}: {exc}", file=sys.stderr)
+        where = redact_url(settings.database_url)
+        print(f"roomcast: cannot migrate the database at {where}: {exc}", file=sys.stderr)
         return 1
     if args.command == "migrate":
         print("roomcast: database is up to date")

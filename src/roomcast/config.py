@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Literal
@@ -17,6 +18,14 @@ log = logging.getLogger("roomcast.config")
 
 SECRET_FILE = Path(".roomcast-secret")
 SUPPORTED_DATABASES = ("sqlite+aiosqlite", "postgresql+asyncpg")
+SECRET_SETTINGS = frozenset({"JWT_SECRET"})
+URL_SETTINGS = frozenset({"DATABASE_URL", "REDIS_URL"})
+_URL_PASSWORD = re.compile(r"(://[^:/@]*:)[^@]*@")
+
+
+def redact_url(url: str) -> str:
+    """The URL with its password (if any) replaced by ***, for messages and logs."""
+    return _URL_PASSWORD.sub(r"\1***@", url)
 
 
 class Settings(BaseSettings):
@@ -42,7 +51,7 @@ class Settings(BaseSettings):
         try:
             url = make_url(value)
         except ArgumentError as exc:
-            raise ValueError(f"cannot parse database URL {value!r}") from exc
+            raise ValueError("cannot parse database URL") from exc
         if url.drivername not in SUPPORTED_DATABASES:
             raise ValueError(
                 f"unsupported database driver {url.drivername!r}; use one of "
@@ -54,7 +63,7 @@ class Settings(BaseSettings):
     @classmethod
     def _check_redis_url(cls, value: str) -> str:
         if value and not value.startswith(("redis://", "rediss://", "unix://")):
-            raise ValueError(f"REDIS_URL must start with redis://, rediss:// or unix://, not {value!r}")
+            raise ValueError("REDIS_URL must start with redis://, rediss:// or unix://")
         return value
 
     @model_validator(mode="after")
@@ -85,8 +94,14 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
-            name = ".".join(str(part) for part in error["loc"]).upper() or "settings"
-            problems.append(f"{name}: {error['msg']} (got {error.get('input')!r})")
+            name = ".".join(str(part) for part in error["loc"]).upper()
+            message = error["msg"].removeprefix("Value error, ")
+            # Echo the bad value, but never a secret, nor the whole input of a cross-field check.
+            value = error.get("input")
+            if name in URL_SETTINGS and isinstance(value, str):
+                value = redact_url(value)
+            shown = "" if not name or name in SECRET_SETTINGS else f" (got {value!r})"
+            problems.append(f"{name or 'settings'}: {message}{shown}")
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems)) from None
     if not settings.jwt_secret:
         settings = settings.model_copy(update={"jwt_secret": _embedded_secret()})

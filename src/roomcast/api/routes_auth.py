@@ -6,12 +6,12 @@ from fastapi import APIRouter, Depends, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from roomcast.api.deps import CurrentActor, ServicesDep
-from roomcast.api.schemas import LoginIn, RegisterIn, TokenOut, UserOut
+from roomcast.api.schemas import INVALID, UNAUTHENTICATED, ErrorOut, LoginIn, RegisterIn, TokenOut, UserOut
 from roomcast.services.errors import Unauthorized
 from roomcast.storage.models import User
 from roomcast.storage.records import iso_utc
 
-router = APIRouter(tags=["auth"])
+router = APIRouter(tags=["auth"], responses=INVALID)
 
 
 def user_out(user: User) -> UserOut:
@@ -24,7 +24,9 @@ def user_out(user: User) -> UserOut:
 
 
 @router.post(
-    "/auth/register", status_code=status.HTTP_201_CREATED, responses={409: {"description": "Username taken"}}
+    "/auth/register",
+    status_code=status.HTTP_201_CREATED,
+    responses={409: {"model": ErrorOut, "description": "Username taken"}},
 )
 async def register(body: RegisterIn, services: ServicesDep) -> UserOut:
     return user_out(await services.users.do_register(body.username, body.password, body.display_name))
@@ -36,17 +38,17 @@ async def _login(services: ServicesDep, username: str, password: str) -> TokenOu
     return TokenOut(access_token=token, expires_in=services.tokens.ttl)
 
 
-@router.post("/auth/login", responses={401: {"description": "Bad credentials"}})
+@router.post("/auth/login", responses={401: {"model": ErrorOut, "description": "Bad credentials"}})
 async def login(body: LoginIn, services: ServicesDep) -> TokenOut:
     return await _login(services, body.username, body.password)
 
 
-@router.post("/auth/token", responses={401: {"description": "Bad credentials"}})
+@router.post("/auth/token", responses={401: {"model": ErrorOut, "description": "Bad credentials"}})
 async def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], services: ServicesDep) -> TokenOut:
     return await _login(services, form.username, form.password)
 
 
-@router.get("/users/me", responses={401: {"description": "Not authenticated"}})
+@router.get("/users/me", responses=UNAUTHENTICATED)
 async def me(actor: CurrentActor, services: ServicesDep) -> UserOut:
     user = await services.users.get(actor.user_id)
     if user is None:

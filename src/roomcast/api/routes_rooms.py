@@ -7,6 +7,8 @@ from fastapi import APIRouter, Query, Response, status
 
 from roomcast.api.deps import CurrentActor, ServicesDep
 from roomcast.api.schemas import (
+    INVALID,
+    UNAUTHENTICATED,
     ErrorOut,
     MemberIn,
     MemberOut,
@@ -21,11 +23,9 @@ from roomcast.api.schemas import (
     RoomSummaryOut,
 )
 
-router = APIRouter(prefix="/rooms", tags=["rooms"])
+router = APIRouter(prefix="/rooms", tags=["rooms"], responses={**INVALID, **UNAUTHENTICATED})
 
-NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {"model": ErrorOut, "description": "No such room, or not visible"}
-}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut, "description": "No such room, or not visible"}}
 MANAGE: dict[int | str, dict[str, Any]] = {
     **NOT_FOUND,
     403: {"model": ErrorOut, "description": "Not allowed"},
@@ -38,9 +38,7 @@ MANAGE: dict[int | str, dict[str, Any]] = {
     responses={404: {"model": ErrorOut, "description": "Unknown member"}},
 )
 async def create_room(body: RoomIn, actor: CurrentActor, services: ServicesDep) -> RoomOut:
-    room = await services.rooms.do_create(
-        actor.user_id, body.name, body.description, body.is_private, body.members
-    )
+    room = await services.rooms.do_create(actor.user_id, body.name, body.description, body.is_private, body.members)
     return RoomOut(**room)
 
 
@@ -77,12 +75,8 @@ async def members(room_id: uuid.UUID, actor: CurrentActor, services: ServicesDep
     return [MemberOut(**m) for m in await services.rooms.members(room_id, actor.user_id)]
 
 
-@router.post(
-    "/{room_id}/members", status_code=status.HTTP_201_CREATED, responses={**MANAGE, 409: {"model": ErrorOut}}
-)
-async def add_member(
-    room_id: uuid.UUID, body: MemberIn, actor: CurrentActor, services: ServicesDep
-) -> MemberOut:
+@router.post("/{room_id}/members", status_code=status.HTTP_201_CREATED, responses={**MANAGE, 409: {"model": ErrorOut}})
+async def add_member(room_id: uuid.UUID, body: MemberIn, actor: CurrentActor, services: ServicesDep) -> MemberOut:
     return MemberOut(**await services.rooms.do_add_member(room_id, actor.user_id, body.username))
 
 
@@ -95,9 +89,7 @@ async def set_role(
 
 
 @router.delete("/{room_id}/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT, responses=MANAGE)
-async def remove_member(
-    room_id: uuid.UUID, user_id: uuid.UUID, actor: CurrentActor, services: ServicesDep
-) -> Response:
+async def remove_member(room_id: uuid.UUID, user_id: uuid.UUID, actor: CurrentActor, services: ServicesDep) -> Response:
     await services.rooms.do_remove_member(room_id, actor.user_id, user_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -121,9 +113,7 @@ async def history(
     status_code=status.HTTP_201_CREATED,
     responses={**MANAGE, 422: {"model": ErrorOut}, 429: {"model": ErrorOut}, 503: {"model": ErrorOut}},
 )
-async def post_message(
-    room_id: uuid.UUID, body: MessageIn, actor: CurrentActor, services: ServicesDep
-) -> MessageOut:
+async def post_message(room_id: uuid.UUID, body: MessageIn, actor: CurrentActor, services: ServicesDep) -> MessageOut:
     await services.rooms.check_participant(room_id, actor.user_id)
     result = await services.messages.do_send(actor, room_id, body.content, body.client_id)
     return MessageOut(**result.message.as_dict())

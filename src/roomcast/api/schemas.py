@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -125,6 +125,13 @@ class RateLimitInfo(BaseModel):
 class ErrorOut(BaseModel):
     detail: str
     rate_limit_info: RateLimitInfo | None = None
+
+
+# FastAPI documents its own 422 body (a list of errors); roomcast answers `{"detail": "..."}`.
+INVALID: dict[int | str, dict[str, Any]] = {422: {"model": ErrorOut, "description": "Invalid request"}}
+UNAUTHENTICATED: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "Missing, invalid or expired token"}
+}
 
 
 class HealthOut(BaseModel):

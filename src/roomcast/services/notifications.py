@@ -53,6 +53,10 @@ class Notifier:
         await self._queue.join()
         self._task.cancel()
 
+    async def flush(self) -> None:
+        """Wait until every message queued so far has been processed."""
+        await self._queue.join()
+
     def enqueue(self, records: Sequence[MessageRecord]) -> None:
         try:
             self._queue.put_nowait(list(records))
@@ -82,21 +86,24 @@ class Notifier:
             for room_id, room_records in by_room.items():
                 rows = (
                     await conn.execute(
-                        select(participants.c.user_id, users.c.username)
+                        select(participants.c.user_id, users.c.username, participants.c.last_read_seq)
                         .join(users, users.c.id == participants.c.user_id)
                         .where(participants.c.room_id == room_id)
                     )
                 ).all()
-                names = {username.lower(): user_id for user_id, username in rows}
+                names = {username.lower(): user_id for user_id, username, _ in rows}
+                # This runs after the fact: a message at or below a participant's read mark was
+                # already read, or predates their joining the room; neither is news to them.
+                read_upto = {user_id: last_read for user_id, _, last_read in rows}
                 online = {uuid.UUID(m.user_id) for m in await self._presence.online(str(room_id))}
                 upserts: dict[tuple[uuid.UUID, str], list[Any]] = {}
                 for record in room_records:
-                    for user_id, _ in rows:
-                        if user_id != record.sender_id and user_id not in online:
+                    for user_id, _, _ in rows:
+                        if user_id != record.sender_id and user_id not in online and record.seq > read_upto[user_id]:
                             _count(upserts, user_id, "message", record)
                     for name in mentioned_names(record.content):
                         target = names.get(name)
-                        if target is not None and target != record.sender_id:
+                        if target is not None and target != record.sender_id and record.seq > read_upto[target]:
                             _count(upserts, target, "mention", record)
                 for (user_id, kind), (count, record) in upserts.items():
                     await conn.execute(_upsert(conn.dialect.name, user_id, room_id, kind, count, record))

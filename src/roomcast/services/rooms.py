@@ -144,7 +144,8 @@ class RoomService:
             .outerjoin(last, and_(last.c.room_id == rooms.c.id, last.c.seq == rooms.c.last_seq))
             .outerjoin(users, users.c.id == last.c.sender_id)
             .where(participants.c.user_id == user_id)
-            .order_by(rooms.c.last_seq.desc(), rooms.c.created_at.desc())
+            # most recently active first: the newest message, or the creation of a silent room
+            .order_by(func.coalesce(last.c.created_at, rooms.c.created_at).desc(), rooms.c.id)
         )
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).all()
@@ -238,7 +239,7 @@ class RoomService:
             ).one_or_none()
         if row is None:
             raise NotFound("User not found")
-        await self._insert_participant(room_id, row.id, MEMBER, 0)
+        await self._insert_participant(room_id, row.id, MEMBER, access.last_seq)
         return {
             "user_id": str(row.id),
             "username": row.username,

@@ -1,0 +1,211 @@
+"""Migrations from an empty database, on SQLite and on PostgreSQL, and models == migrations.
+
+The PostgreSQL tests create their own database through the maintenance database of
+ROOMCAST_TEST_POSTGRES_URL (default: the local server) and drop it afterwards. Without a
+reachable PostgreSQL they are skipped, except under CI=true where they fail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.command import downgrade
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from roomcast.storage.migrate import alembic_config, upgrade_engine
+from roomcast.storage.models import Base
+
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:.*expression-based index"),
+]
+MAINTENANCE_URL = os.environ.get("ROOMCAST_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+TABLES = {"users", "rooms", "room_participants", "messages", "notifications", "alembic_version"}
+# Alembic does not reflect expression indexes, so it cannot compare this one; the tests below
+# check it exists and works instead.
+FUNCTIONAL_INDEXES = {"ix_users_username_lower"}
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    assert head is not None
+    return head
+
+
+def run_cli(*args: str, database_url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "JWT_SECRET", "DATABASE_URL")}
+    env |= {"DATABASE_URL": database_url, "ROOMCAST_SECRET_FILE": str(cwd / "secret")}
+    return subprocess.run(
+        [sys.executable, "-m", "roomcast", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+async def schema_state(engine: AsyncEngine) -> dict[str, Any]:
+    def read(sync_conn: Any) -> dict[str, Any]:
+        inspector = inspect(sync_conn)
+        tables = set(inspector.get_table_names())
+        version = sync_conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one_or_none()
+        diffs = compare_metadata(MigrationContext.configure(sync_conn), Base.metadata)
+        return {"tables": tables, "version": version, "diffs": diffs}
+
+    async with engine.connect() as conn:
+        return await conn.run_sync(read)
+
+
+def unexpected(diffs: list[Any]) -> list[Any]:
+    """Differences between models and migrated schema, except the expression index."""
+    return [
+        diff
+        for diff in diffs
+        if not (
+            isinstance(diff, tuple) and diff[0] in ("add_index", "remove_index") and diff[1].name in FUNCTIONAL_INDEXES
+        )
+    ]
+
+
+async def check_migrated(url: str) -> None:
+    engine = create_async_engine(url)
+    try:
+        state = await schema_state(engine)
+        assert state["tables"] == TABLES
+        assert state["version"] == head_revision()
+        assert unexpected(state["diffs"]) == [], state["diffs"]
+        await check_username_index(engine)
+    finally:
+        await engine.dispose()
+
+
+async def check_username_index(engine: AsyncEngine) -> None:
+    """The case-insensitive unique index on users.username is really there."""
+    insert = text(
+        "INSERT INTO users (id, username, display_name, password_hash, created_at) "
+        "VALUES (:id, :name, :name, 'x', CURRENT_TIMESTAMP)"
+    )
+    hex_ids = engine.dialect.name == "sqlite"
+
+    def new_id() -> Any:
+        return uuid.uuid4().hex if hex_ids else uuid.uuid4()
+
+    async with engine.begin() as conn:
+        await conn.execute(insert, {"id": new_id(), "name": "CaseTest"})
+    with pytest.raises(Exception, match=r"(?i)unique"):
+        async with engine.begin() as conn:
+            await conn.execute(insert, {"id": new_id(), "name": "casetest"})
+
+
+async def test_migrate_an_empty_sqlite_database(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/fresh.db"
+    result = await asyncio.to_thread(run_cli, "migrate", database_url=url, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "up to date" in result.stdout
+    await check_migrated(url)
+    again = await asyncio.to_thread(run_cli, "migrate", database_url=url, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    engine = create_async_engine(url)
+    async with engine.connect() as conn:
+        journal = (await conn.execute(text("PRAGMA journal_mode"))).scalar_one()
+    await engine.dispose()
+    assert journal == "wal"
+
+
+async def test_sqlite_downgrade_to_base_and_back(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/roundtrip.db"
+    engine = create_async_engine(url)
+    try:
+        await upgrade_engine(engine)
+
+        def down(sync_conn: Any) -> None:
+            config = alembic_config(url)
+            config.attributes["connection"] = sync_conn
+            downgrade(config, "base")
+
+        async with engine.begin() as conn:
+            await conn.run_sync(down)
+        async with engine.connect() as conn:
+            tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+        assert tables <= {"alembic_version"}
+        await upgrade_engine(engine)
+    finally:
+        await engine.dispose()
+    await check_migrated(url)
+
+
+@pytest.fixture
+async def fresh_postgres() -> AsyncIterator[str]:
+    """The URL of a new, empty PostgreSQL database, dropped after the test."""
+    maintenance = create_async_engine(MAINTENANCE_URL, isolation_level="AUTOCOMMIT")
+    try:
+        async with asyncio.timeout(5), maintenance.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception as exc:
+        await maintenance.dispose()
+        message = f"PostgreSQL at {make_url(MAINTENANCE_URL).render_as_string()} is unreachable: {exc!r}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message + " (CI=true: PostgreSQL is required)")
+        pytest.skip(message + " (set CI=true to make this a failure)")
+    name = f"roomcast_migrate_{uuid.uuid4().hex[:12]}"
+    async with maintenance.connect() as conn:
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(MAINTENANCE_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        async with maintenance.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await maintenance.dispose()
+
+
+@pytest.mark.postgres
+async def test_migrate_an_empty_postgres_database(fresh_postgres: str, tmp_path: Path) -> None:
+    result = await asyncio.to_thread(run_cli, "migrate", database_url=fresh_postgres, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    await check_migrated(fresh_postgres)
+    again = await asyncio.to_thread(run_cli, "migrate", database_url=fresh_postgres, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+
+
+@pytest.mark.postgres
+async def test_postgres_downgrade_to_base_and_back(fresh_postgres: str) -> None:
+    engine = create_async_engine(fresh_postgres)
+    try:
+        await upgrade_engine(engine)
+
+        def down(sync_conn: Any) -> None:
+            config = alembic_config(fresh_postgres)
+            config.attributes["connection"] = sync_conn
+            downgrade(config, "base")
+
+        async with engine.begin() as conn:
+            await conn.run_sync(down)
+        async with engine.connect() as conn:
+            tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+        assert tables <= {"alembic_version"}
+        await upgrade_engine(engine)
+    finally:
+        await engine.dispose()
+    await check_migrated(fresh_postgres)
+
+
+async def test_migrate_reports_an_unreachable_database(tmp_path: Path) -> None:
+    url = "postgresql+asyncpg://postgres:s3cret@127.0.0.1:1/nowhere"
+    result = await asyncio.to_thread(run_cli, "migrate", database_url=url, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "cannot migrate the database" in result.stderr
+    assert "s3cret" not in result.stderr
