@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { ApiError, type Member } from "../realtime/api";
-import { api } from "../services";
+import { navigate } from "../router";
+import { api, refreshRooms } from "../services";
 import { Avatar } from "./Avatar";
 import { Icon } from "./Icon";
 
@@ -146,6 +147,25 @@ export function MembersPanel({ roomId, members, onlineIds, meId, myRole, onChang
           );
         })}
       </ul>
+      {myRole !== null && myRole !== "owner" && (
+        <footer className="members__footer">
+          <button
+            type="button"
+            className="button button--small button--danger"
+            disabled={busy}
+            onClick={() => {
+              if (!window.confirm("Leave this room?")) return;
+              void run(async () => {
+                await api.leave(roomId);
+                await refreshRooms();
+                navigate("/");
+              });
+            }}
+          >
+            Leave room
+          </button>
+        </footer>
+      )}
     </aside>
   );
 }

@@ -3,6 +3,7 @@ import { formatDay, formatTime } from "../format";
 import type { Message } from "../realtime/protocol";
 import type { OutgoingMessage } from "../realtime/store";
 import { Avatar } from "./Avatar";
+import { Icon } from "./Icon";
 import { MessageText } from "./MessageText";
 
 interface Props {
@@ -13,6 +14,8 @@ interface Props {
   loadingOlder: boolean;
   rateLimitedFor: number;
   live: boolean;
+  /** Display names by user id, from the member list; the username when unknown. */
+  names: ReadonlyMap<string, string>;
   onLoadOlder: () => void;
   onRetry: (clientId: string) => void;
   onDiscard: (clientId: string) => void;
@@ -22,7 +25,7 @@ const GROUP_WINDOW_MS = 5 * 60 * 1000;
 const NEAR_EDGE_PX = 120;
 
 export function MessageList(props: Props) {
-  const { messages, outbox, me, hasOlder, loadingOlder, onLoadOlder } = props;
+  const { messages, outbox, me, hasOlder, loadingOlder, names, onLoadOlder } = props;
   const ref = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
   const previous = useRef({ first: 0, height: 0, outbox: 0 });
@@ -91,12 +94,19 @@ export function MessageList(props: Props) {
         <div className="message__body">
           {!grouped && (
             <div className="message__meta">
-              <span className="message__author">{message.sender_username}</span>
+              <span className="message__author" title={`@${message.sender_username}`}>
+                {names.get(message.sender_id) ?? message.sender_username}
+              </span>
               <time dateTime={message.created_at}>{formatTime(message.created_at)}</time>
             </div>
           )}
           <MessageText content={message.content} me={me?.username ?? null} />
         </div>
+        {message.sender_id === me?.id && (
+          <span className="message__sent" title="Sent" role="img" aria-label="Sent">
+            <Icon name="check" size={14} />
+          </span>
+        )}
       </li>,
     );
     prev = message;
@@ -126,8 +136,8 @@ export function MessageList(props: Props) {
   );
 }
 
-function OutboxRow({ entry, me, live, rateLimitedFor, onRetry, onDiscard }: { entry: OutgoingMessage } & Props) {
-  const name = me?.username ?? "you";
+function OutboxRow({ entry, me, live, names, rateLimitedFor, onRetry, onDiscard }: { entry: OutgoingMessage } & Props) {
+  const name = (me && names.get(me.id)) ?? me?.username ?? "you";
   const failed = entry.state === "failed";
   const waiting = failed && rateLimitedFor > 0 && entry.error === "Rate limit exceeded";
   return (

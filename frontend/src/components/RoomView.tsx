@@ -59,6 +59,10 @@ export function RoomView({ roomId }: { roomId: string }) {
     api.members(roomId).then(setMembers, () => undefined);
   }, [roomId]);
 
+  const names = useMemo(
+    () => new Map(members.map((m) => [m.user_id, m.display_name || m.username])),
+    [members],
+  );
   const onlineIds = useMemo(() => new Set(room.online.map((u) => u.user_id)), [room.online]);
   const live = room.status.kind === "live";
   useEffect(() => {
@@ -120,7 +124,7 @@ export function RoomView({ roomId }: { roomId: string }) {
     }
   };
 
-  const typing = typingLabel(room.typing.map((u) => u.username));
+  const typing = typingLabel(room.typing.map((u) => names.get(u.user_id) ?? u.username));
   return (
     <section className="room" aria-label={`Room ${name}`}>
       <PaneHeader
@@ -168,6 +172,7 @@ export function RoomView({ roomId }: { roomId: string }) {
             loadingOlder={room.loadingOlder}
             rateLimitedFor={rateLimitedFor}
             live={live}
+            names={names}
             onLoadOlder={() => void client?.loadOlder()}
             onRetry={(id) => client?.retry(id)}
             onDiscard={(id) => client?.discard(id)}
