@@ -27,6 +27,7 @@ log = logging.getLogger("roomcast.notifications")
 
 MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9_.-]{3,32})")
 QUEUE_LIMIT = 100_000
+DEBOUNCE = 0.25
 
 notifications = Notification.__table__
 participants = Participant.__table__
@@ -66,8 +67,11 @@ class Notifier:
     async def _run(self) -> None:
         while True:
             batch = await self._queue.get()
+            # Gather a few hundred milliseconds of messages into one transaction, so that the
+            # notifier does not contend with the group commit for the (SQLite) write lock.
+            await asyncio.sleep(DEBOUNCE)
             drained = 1
-            while not self._queue.empty() and len(batch) < 2000:
+            while not self._queue.empty() and len(batch) < 5000:
                 batch.extend(self._queue.get_nowait())
                 drained += 1
             try:
