@@ -286,3 +286,36 @@ async def test_rate_limit_window_slides(start_server: StartServer) -> None:
     await asyncio.sleep(2.2)
     assert (await server.post(alice, room["id"], "later")).status_code == 201
     assert seqs(await history(server, alice, room["id"])) == [1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("bad", ["nul \x00 inside", "lone \ud800 surrogate"])
+async def test_text_no_database_can_store_is_422(live: LiveServer, bad: str) -> None:
+    """A NUL (PostgreSQL refuses it) or a lone surrogate (no UTF-8 for it) is bad input, not a 500."""
+    alice = await live.user()
+    room = await live.room(alice)
+    assert live.http is not None
+    raw = bad.encode("utf-8", "surrogatepass").decode("utf-8", "surrogatepass")
+    escaped = raw.replace("\x00", "\\u0000").replace("\ud800", "\\ud800")
+
+    async def send(method: str, path: str, body: str) -> int:
+        response = await live.http.request(  # type: ignore[union-attr]
+            method, path, content=body.encode(), headers=alice.headers | {"Content-Type": "application/json"}
+        )
+        return response.status_code
+
+    rid = room["id"]
+    assert await send("POST", f"/api/rooms/{rid}/messages", f'{{"content": "{escaped}"}}') == 422
+    assert await send("POST", f"/api/rooms/{rid}/messages", f'{{"content": "ok", "client_id": "{escaped}"}}') == 422
+    assert await send("POST", "/api/rooms", f'{{"name": "{escaped}"}}') == 422
+    assert await send("POST", "/api/rooms", f'{{"name": "ok", "description": "{escaped}"}}') == 422
+    assert await send("POST", "/api/rooms", f'{{"name": "ok", "members": ["{escaped}"]}}') == 422
+    assert await send("POST", f"/api/rooms/{rid}/members", f'{{"username": "{escaped}"}}') == 422
+    assert await send("POST", "/api/auth/login", f'{{"username": "{escaped}", "password": "whatever1"}}') == 422
+    body = f'{{"username": "someone", "password": "whatever1", "display_name": "{escaped}"}}'
+    assert await send("POST", "/api/auth/register", body) == 422
+    search = await live.http.get("/api/rooms/public", params={"q": "a\x00b"}, headers=alice.headers)
+    assert search.status_code == 422
+    form = await live.http.post("/api/auth/token", data={"username": "a\x00b", "password": "whatever1"})
+    assert form.status_code == 401
+    assert (await history(live, alice, rid))["messages"] == []
+    assert (await live.post(alice, rid, "still fine")).status_code == 201

@@ -4,6 +4,7 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
+from pydantic import AfterValidator
 
 from roomcast.api.deps import CurrentActor, ServicesDep
 from roomcast.api.schemas import (
@@ -21,6 +22,7 @@ from roomcast.api.schemas import (
     RoomIn,
     RoomOut,
     RoomSummaryOut,
+    check_text,
 )
 
 router = APIRouter(prefix="/rooms", tags=["rooms"], responses={**INVALID, **UNAUTHENTICATED})
@@ -49,7 +51,9 @@ async def my_rooms(actor: CurrentActor, services: ServicesDep) -> list[RoomSumma
 
 @router.get("/public")
 async def public_rooms(
-    actor: CurrentActor, services: ServicesDep, q: Annotated[str | None, Query(max_length=100)] = None
+    actor: CurrentActor,
+    services: ServicesDep,
+    q: Annotated[str | None, Query(max_length=100), AfterValidator(check_text)] = None,
 ) -> list[RoomOut]:
     return [RoomOut(**room) for room in await services.rooms.list_public(q)]
 

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from roomcast.storage.database import is_storable_text
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_.-]{3,32}$"
+
+
+def check_text(value: str | None) -> str | None:
+    if value is not None and not is_storable_text(value):
+        raise ValueError("must be UTF-8 text without NUL characters")
+    return value
+
+
+# Every free-text input: a NUL or a lone surrogate is a 422 here, not a database error later.
+Text = Annotated[str, AfterValidator(check_text)]
 
 
 class Strict(BaseModel):
@@ -16,11 +28,11 @@ class Strict(BaseModel):
 class RegisterIn(Strict):
     username: str = Field(pattern=USERNAME_PATTERN, description="3-32 of A-Z a-z 0-9 _ . -")
     password: str = Field(min_length=8, max_length=256)
-    display_name: str | None = Field(default=None, min_length=1, max_length=64)
+    display_name: Text | None = Field(default=None, min_length=1, max_length=64)
 
 
 class LoginIn(Strict):
-    username: str = Field(min_length=1, max_length=64)
+    username: Text = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=256)
 
 
@@ -38,10 +50,10 @@ class UserOut(BaseModel):
 
 
 class RoomIn(Strict):
-    name: str = Field(min_length=1, max_length=100)
-    description: str = Field(default="", max_length=1000)
+    name: Text = Field(min_length=1, max_length=100)
+    description: Text = Field(default="", max_length=1000)
     is_private: bool = False
-    members: list[str] = Field(default_factory=list, max_length=500)
+    members: list[Text] = Field(default_factory=list, max_length=500)
 
 
 class RoomOut(BaseModel):
@@ -80,7 +92,7 @@ class MemberOut(BaseModel):
 
 
 class MemberIn(Strict):
-    username: str = Field(min_length=1, max_length=64)
+    username: Text = Field(min_length=1, max_length=64)
 
 
 class RoleIn(Strict):
@@ -88,8 +100,8 @@ class RoleIn(Strict):
 
 
 class MessageIn(Strict):
-    content: str = Field(description="1..MAX_MESSAGE_LENGTH characters, not only white space")
-    client_id: str | None = Field(default=None, min_length=1, max_length=64)
+    content: Text = Field(description="1..MAX_MESSAGE_LENGTH characters, not only white space")
+    client_id: Text | None = Field(default=None, min_length=1, max_length=64)
 
 
 class MessagePage(BaseModel):

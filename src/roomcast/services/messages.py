@@ -21,6 +21,7 @@ from roomcast.observability import metrics
 from roomcast.protocol.codec import Envelope, new_message_frame
 from roomcast.services.errors import InvalidContent, NotFound, RateLimited, StorageUnavailable
 from roomcast.services.notifications import Notifier
+from roomcast.storage.database import is_storable_text
 from roomcast.storage.models import Message, User
 from roomcast.storage.records import CommitResult, MessageDraft, MessageRecord
 from roomcast.storage.writer import GroupCommitWriter, RoomGone, StorageError, record_from_row
@@ -59,6 +60,8 @@ class MessageService:
             raise InvalidContent("content must be a string")
         if not content.strip():
             raise InvalidContent("content must not be empty")
+        if not is_storable_text(content):
+            raise InvalidContent("content must be UTF-8 text without NUL characters")
         if len(content) > self._settings.max_message_length:
             raise InvalidContent(f"content is longer than {self._settings.max_message_length} characters")
         return content
@@ -67,6 +70,8 @@ class MessageService:
         self, actor: Actor, room_id: uuid.UUID, content: object, client_id: str | None, origin: str = ""
     ) -> CommitResult:
         text = self.check_content(content)
+        if client_id is not None and not is_storable_text(client_id):
+            raise InvalidContent("client_id must be UTF-8 text without NUL characters")
         limiter = self._backends.rate_limiter
         key = rate_key(actor.user_id)
         decision = await limiter.acquire(

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from roomcast.services.auth import hash_password, verify_password
 from roomcast.services.errors import Conflict, Unauthorized
+from roomcast.storage.database import is_storable_text
 from roomcast.storage.models import User
 
 
@@ -32,8 +33,10 @@ class UserService:
         return user
 
     async def check_credentials(self, username: str, password: str) -> User:
-        async with self._sessions() as session:
-            user = await self._find(session, username)
+        user = None
+        if is_storable_text(username):  # the OAuth2 form is not validated by a schema
+            async with self._sessions() as session:
+                user = await self._find(session, username)
         ok = await asyncio.to_thread(verify_password, password, user.password_hash if user else None)
         if user is None or not ok:
             raise Unauthorized("Incorrect username or password")

@@ -47,6 +47,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def is_storable_text(text: str) -> bool:
+    """Whether both databases can store `text`: PostgreSQL refuses NUL characters, and neither
+    encodes a lone surrogate (which JSON's \\ud800 escapes can produce)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
