@@ -1,7 +1,7 @@
 import { useEffect, useRef, type FormEvent, type KeyboardEvent } from "react";
 import { useAppState } from "../hooks";
-import { charCount, type RoomClient } from "../realtime/client";
-import { MAX_MESSAGE_LENGTH } from "../realtime/protocol";
+import type { RoomClient } from "../realtime/client";
+import { charCount, MAX_MESSAGE_LENGTH } from "../realtime/protocol";
 import { store } from "../services";
 
 const COUNTER_FROM = MAX_MESSAGE_LENGTH - 500;

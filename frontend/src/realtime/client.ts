@@ -1,67 +1,35 @@
 // One room's live connection (SPEC §4): connect, recover with since_seq after any drop,
 // reconnect with backoff and jitter, track sends from pending to sent or failed, typing
 // and presence. Everything it learns goes into the store; components only read the store.
-import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from "./backoff";
+import type { MessagePage } from "./api";
+import { backoffDelay } from "./backoff";
 import { systemClock, type Clock } from "./clock";
 import { contiguousHighSeq, hasOlder, mergeBySeq } from "./history";
 import {
   Close,
   decodeServerFrame,
   encodeClientFrame,
-  MAX_MESSAGE_LENGTH,
+  isSendable,
   newClientId,
   type ClientFrame,
   type Message,
   type ServerFrame,
   type UserRef,
 } from "./protocol";
+import { DEFAULTS, type ResolvedOptions, type RoomClientOptions, type SocketLike } from "./options";
+import { AckTimers, addUser, withoutDelivered } from "./outbox";
 import type { OutgoingMessage, RoomState, Store } from "./store";
 import { TypingNotifier, TypingTracker } from "./typing";
-import type { MessagePage } from "./api";
+import { Watchdog } from "./watchdog";
 
-/** The part of the browser's WebSocket this client uses, so tests can hand it a fake. */
-export interface SocketLike {
-  send(data: string): void;
-  close(code?: number, reason?: string): void;
-  onmessage: ((event: { data: unknown }) => void) | null;
-  onclose: ((event: { code: number; reason: string }) => void) | null;
-  onerror: ((event: unknown) => void) | null;
-}
-
-export interface RoomClientOptions {
-  store: Store;
-  roomId: string;
-  getToken: () => string | null;
-  socketUrl: (roomId: string, token: string, sinceSeq: number | null) => string;
-  openSocket: (url: string) => SocketLike;
-  fetchPage: (roomId: string, page: { before?: number; after?: number; limit?: number }) => Promise<MessagePage>;
-  onAuthExpired: (reason: string) => void;
-  clock?: Clock;
-  random?: () => number;
-  isOnline?: () => boolean;
-  backoff?: BackoffPolicy;
-  /** A sent message with no answer within this time is shown as failed (retryable). */
-  ackTimeoutMs?: number;
-  /** No `connected` within this time after opening counts as a failed attempt. */
-  connectTimeoutMs?: number;
-  pingIntervalMs?: number;
-  /** Silence for pingIntervalMs + this after the last frame means the connection is dead. */
-  pongTimeoutMs?: number;
-}
+export type { RoomClientOptions, SocketLike } from "./options";
 
 export const HISTORY_PAGE = 50;
 const CATCH_UP_PAGE = 200;
 
-/** Code points, as the server counts MAX_MESSAGE_LENGTH (not UTF-16 units). */
-export function charCount(text: string): number {
-  let count = 0;
-  for (const _ of text) count++;
-  return count;
-}
-
 export class RoomClient {
   readonly roomId: string;
-  private readonly opts: Required<Omit<RoomClientOptions, "store" | "roomId">>;
+  private readonly opts: ResolvedOptions;
   private readonly store: Store;
   private readonly clock: Clock;
   private socket: SocketLike | null = null;
@@ -69,9 +37,8 @@ export class RoomClient {
   private stopped = true;
   private attempt = 0;
   private reconnectTimer: unknown = null;
-  private watchdog: unknown = null;
-  private lastFrameAt = 0;
-  private readonly ackTimers = new Map<string, unknown>();
+  private readonly watchdog: Watchdog;
+  private readonly acks: AckTimers;
   private readonly typing: TypingTracker;
   private readonly notifier: TypingNotifier;
 
@@ -79,21 +46,14 @@ export class RoomClient {
     this.roomId = options.roomId;
     this.store = options.store;
     this.clock = options.clock ?? systemClock;
-    this.opts = {
-      getToken: options.getToken,
-      socketUrl: options.socketUrl,
-      openSocket: options.openSocket,
-      fetchPage: options.fetchPage,
-      onAuthExpired: options.onAuthExpired,
-      clock: this.clock,
-      random: options.random ?? Math.random,
-      isOnline: options.isOnline ?? (() => true),
-      backoff: options.backoff ?? DEFAULT_BACKOFF,
-      ackTimeoutMs: options.ackTimeoutMs ?? 10_000,
-      connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
-      pingIntervalMs: options.pingIntervalMs ?? 25_000,
-      pongTimeoutMs: options.pongTimeoutMs ?? 10_000,
-    };
+    this.opts = { ...DEFAULTS, ...options, clock: this.clock };
+    this.acks = new AckTimers(this.clock, this.opts.ackTimeoutMs);
+    this.watchdog = new Watchdog(
+      this.clock,
+      this.opts,
+      () => this.transmitFrame({ type: "ping", data: {} }),
+      (reason) => this.drop(reason),
+    );
     this.typing = new TypingTracker(this.clock, (users) => this.update((r) => ({ ...r, typing: users })));
     this.notifier = new TypingNotifier(this.clock, (type) => this.transmitFrame({ type, data: {} }));
   }
@@ -122,7 +82,7 @@ export class RoomClient {
 
   /** Queue a message; it is sent now when live, else as soon as the connection is back. */
   send(content: string): string | null {
-    if (content.trim() === "" || charCount(content) > MAX_MESSAGE_LENGTH) return null;
+    if (!isSendable(content)) return null;
     const entry: OutgoingMessage = {
       client_id: newClientId(),
       content,
@@ -147,7 +107,7 @@ export class RoomClient {
   }
 
   discard(clientId: string): void {
-    this.clearAck(clientId);
+    this.acks.clear(clientId);
     this.update((r) => ({ ...r, outbox: r.outbox.filter((m) => m.client_id !== clientId) }));
   }
 
@@ -215,7 +175,6 @@ export class RoomClient {
       return;
     }
     this.socket = socket;
-    this.lastFrameAt = this.clock.now();
     socket.onmessage = (event) => {
       if (this.socket === socket) this.onText(String(event.data));
     };
@@ -223,11 +182,11 @@ export class RoomClient {
       if (this.socket === socket) this.onClose(event.code, event.reason);
     };
     socket.onerror = () => undefined; // a close event always follows
-    this.armWatchdog(this.opts.connectTimeoutMs);
+    this.watchdog.opening();
   }
 
   private onText(text: string): void {
-    this.lastFrameAt = this.clock.now();
+    this.watchdog.frame();
     const frame = decodeServerFrame(text);
     if (frame !== null) this.onFrame(frame);
   }
@@ -292,7 +251,7 @@ export class RoomClient {
     });
     this.typing.clear();
     this.touchSummary(this.room().messages);
-    this.armWatchdog(this.opts.pingIntervalMs);
+    this.watchdog.connected();
     if (data.recovered === false) void this.catchUp();
     for (const entry of this.room().outbox) {
       if (entry.state === "pending") this.transmit(entry);
@@ -321,7 +280,7 @@ export class RoomClient {
   }
 
   private onMessage(message: Message, ownClientId: string | null): void {
-    if (ownClientId) this.clearAck(ownClientId);
+    if (ownClientId) this.acks.clear(ownClientId);
     this.typing.stop(message.sender_id);
     this.update((r) => {
       const messages = mergeBySeq(r.messages, [message]);
@@ -359,8 +318,8 @@ export class RoomClient {
     }
     this.socket = null;
     this.live = false;
-    this.clearWatchdog();
-    for (const clientId of [...this.ackTimers.keys()]) this.clearAck(clientId);
+    this.watchdog.stop();
+    this.acks.clearAll();
     this.notifier.reset();
     this.typing.clear();
     // Presence is unknown until the next `connected` says who is there.
@@ -386,27 +345,7 @@ export class RoomClient {
     this.reconnectTimer = null;
   }
 
-  /** Before `connected`: a connect timeout. After: ping every interval, drop when silent too long. */
-  private armWatchdog(ms: number): void {
-    this.clearWatchdog();
-    this.watchdog = this.clock.setTimeout(() => {
-      this.watchdog = null;
-      const silentFor = this.clock.now() - this.lastFrameAt;
-      const limit = this.live ? this.opts.pingIntervalMs + this.opts.pongTimeoutMs : 0;
-      if (!this.live || silentFor >= limit) {
-        this.drop(this.live ? "heartbeat timeout" : "connect timeout");
-        return;
-      }
-      this.transmitFrame({ type: "ping", data: {} });
-      this.armWatchdog(Math.min(this.opts.pingIntervalMs, limit - silentFor));
-    }, ms);
-  }
-
-  private clearWatchdog(): void {
-    if (this.watchdog !== null) this.clock.clearTimeout(this.watchdog);
-    this.watchdog = null;
-  }
-
+  /** The watchdog found the socket silent: treat it as dropped and reconnect. */
   private drop(reason: string): void {
     const socket = this.socket;
     this.onClose(Close.abnormal, reason);
@@ -425,15 +364,7 @@ export class RoomClient {
       type: "send_message",
       data: { content: entry.content, client_id: entry.client_id },
     });
-    if (!sent) return;
-    this.clearAck(entry.client_id);
-    this.ackTimers.set(
-      entry.client_id,
-      this.clock.setTimeout(() => {
-        this.ackTimers.delete(entry.client_id);
-        this.fail(entry.client_id, "No answer from the server", true);
-      }, this.opts.ackTimeoutMs),
-    );
+    if (sent) this.acks.arm(entry.client_id, () => this.fail(entry.client_id, "No answer from the server", true));
   }
 
   private transmitFrame(frame: ClientFrame): boolean {
@@ -447,14 +378,8 @@ export class RoomClient {
   }
 
   private fail(clientId: string, error: string, retryable: boolean): void {
-    this.clearAck(clientId);
+    this.acks.clear(clientId);
     this.patchOutbox(clientId, (m) => ({ ...m, state: "failed", error, retryable }));
-  }
-
-  private clearAck(clientId: string): void {
-    const timer = this.ackTimers.get(clientId);
-    if (timer !== undefined) this.clock.clearTimeout(timer);
-    this.ackTimers.delete(clientId);
   }
 
   // --- store ------------------------------------------------------------------------------
@@ -487,22 +412,4 @@ export class RoomClient {
         : { ...s, last_message: last, last_seq: Math.max(s.last_seq, last.seq) },
     );
   }
-}
-
-function addUser(users: UserRef[], user: UserRef): UserRef[] {
-  return users.some((u) => u.user_id === user.user_id) ? users : [...users, user];
-}
-
-/** Outgoing messages that a recovered or live message shows were already stored. */
-function withoutDelivered(
-  outbox: OutgoingMessage[],
-  messages: readonly Message[],
-  myId: string,
-): OutgoingMessage[] {
-  if (outbox.length === 0) return outbox;
-  const delivered = new Set<string>();
-  for (const m of messages) if (m.client_id && m.sender_id === myId) delivered.add(m.client_id);
-  if (delivered.size === 0) return outbox;
-  const rest = outbox.filter((m) => !delivered.has(m.client_id));
-  return rest.length === outbox.length ? outbox : rest;
 }

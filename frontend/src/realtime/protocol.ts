@@ -63,6 +63,18 @@ export const Close = {
   tryAgainLater: 1013,
 } as const;
 
+/** Code points, as the server counts MAX_MESSAGE_LENGTH (not UTF-16 units). */
+export function charCount(text: string): number {
+  let count = 0;
+  for (const _ of text) count++;
+  return count;
+}
+
+/** What the server would refuse anyway: blank, or longer than MAX_MESSAGE_LENGTH. */
+export function isSendable(content: string): boolean {
+  return content.trim() !== "" && charCount(content) <= MAX_MESSAGE_LENGTH;
+}
+
 const SERVER_TYPES = new Set<string>([
   "connected",
   "new_message",
