@@ -168,6 +168,20 @@ describe("reconnect with backoff", () => {
     expect(t.sockets[0]?.closed?.code).toBe(4000);
   });
 
+  it("stays live as long as pongs answer the pings", () => {
+    const t = setup();
+    t.client.start();
+    t.connect();
+    for (let i = 1; i <= 5; i++) {
+      t.clock.advance(25_000);
+      expect(t.last().sentOf("ping")).toHaveLength(i);
+      t.clock.advance(1_000);
+      t.last().receive("pong", { timestamp: t.clock.now() });
+    }
+    expect(t.room().status).toEqual({ kind: "live" });
+    expect(t.sockets).toHaveLength(1);
+  });
+
   it("stop() closes normally and never reconnects", () => {
     const t = setup();
     t.client.start();
