@@ -67,8 +67,9 @@ export function Sidebar({ activeRoomId, user }: { activeRoomId: string | null; u
                     </span>
                   </span>
                   {unread > 0 && (
-                    <span className="badge" aria-label={`${unread} unread`}>
-                      {unread > 99 ? "99+" : unread}
+                    <span className="badge">
+                      <span aria-hidden="true">{unread > 99 ? "99+" : unread}</span>
+                      <span className="visually-hidden">, {unread} unread</span>
                     </span>
                   )}
                 </a>
