@@ -44,6 +44,16 @@ export function RoomView({ roomId }: { roomId: string }) {
     };
   }, [roomId]);
 
+  // The member list is a side panel on wide screens and an overlay on narrow ones: shown by
+  // default only where it fits.
+  useEffect(() => {
+    const wide = window.matchMedia?.(WIDE);
+    if (!wide) return;
+    const onChange = () => setShowMembers(wide.matches);
+    wide.addEventListener("change", onChange);
+    return () => wide.removeEventListener("change", onChange);
+  }, []);
+
   useEffect(() => {
     let cancelled = false;
     api.room(roomId).then(
