@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, case, func, select, update
+from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -86,62 +86,77 @@ class Notifier:
         by_room: dict[uuid.UUID, list[MessageRecord]] = {}
         for record in records:
             by_room.setdefault(record.room_id, []).append(record)
+        # Read first, outside any write transaction, then write everything in one short
+        # transaction: the write lock is what the group commit needs too.
+        query = (
+            select(participants.c.room_id, participants.c.user_id, users.c.username, participants.c.last_read_seq)
+            .join(users, users.c.id == participants.c.user_id)
+            .where(participants.c.room_id.in_(list(by_room)))
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        members: dict[uuid.UUID, list[tuple[uuid.UUID, str, int]]] = {}
+        for room_id, user_id, username, last_read in rows:
+            members.setdefault(room_id, []).append((user_id, username, last_read))
+        upserts: dict[tuple[uuid.UUID, uuid.UUID, str], list[Any]] = {}
+        read_marks: dict[tuple[uuid.UUID, uuid.UUID], int] = {}
+        for room_id, room_records in by_room.items():
+            room_members = members.get(room_id, [])
+            names = {username.lower(): user_id for user_id, username, _ in room_members}
+            # A message at or below a participant's read mark was already read, or predates
+            # their joining the room; neither is news to them.
+            read_upto = {user_id: last_read for user_id, _, last_read in room_members}
+            online = {uuid.UUID(m.user_id) for m in await self._presence.online(str(room_id))}
+            for record in room_records:
+                for user_id, _, last_read in room_members:
+                    if user_id != record.sender_id and user_id not in online and record.seq > last_read:
+                        _count(upserts, (room_id, user_id, "message"), record)
+                for name in mentioned_names(record.content):
+                    target = names.get(name)
+                    if target is not None and target != record.sender_id and record.seq > read_upto[target]:
+                        _count(upserts, (room_id, target, "mention"), record)
+                key = (room_id, record.sender_id)
+                read_marks[key] = max(read_marks.get(key, 0), record.seq)
         async with self._engine.begin() as conn:
-            for room_id, room_records in by_room.items():
-                rows = (
-                    await conn.execute(
-                        select(participants.c.user_id, users.c.username, participants.c.last_read_seq)
-                        .join(users, users.c.id == participants.c.user_id)
-                        .where(participants.c.room_id == room_id)
-                    )
-                ).all()
-                names = {username.lower(): user_id for user_id, username, _ in rows}
-                # This runs after the fact: a message at or below a participant's read mark was
-                # already read, or predates their joining the room; neither is news to them.
-                read_upto = {user_id: last_read for user_id, _, last_read in rows}
-                online = {uuid.UUID(m.user_id) for m in await self._presence.online(str(room_id))}
-                upserts: dict[tuple[uuid.UUID, str], list[Any]] = {}
-                for record in room_records:
-                    for user_id, _, _ in rows:
-                        if user_id != record.sender_id and user_id not in online and record.seq > read_upto[user_id]:
-                            _count(upserts, user_id, "message", record)
-                    for name in mentioned_names(record.content):
-                        target = names.get(name)
-                        if target is not None and target != record.sender_id and record.seq > read_upto[target]:
-                            _count(upserts, target, "mention", record)
-                for (user_id, kind), (count, record) in upserts.items():
-                    await conn.execute(_upsert(conn.dialect.name, user_id, room_id, kind, count, record))
-                read_marks: dict[uuid.UUID, int] = {}
-                for record in room_records:
-                    read_marks[record.sender_id] = max(read_marks.get(record.sender_id, 0), record.seq)
-                for user_id, seq in read_marks.items():
-                    await conn.execute(_advance_read(room_id, user_id, seq))
+            if upserts:
+                now = utcnow()
+                await conn.execute(
+                    _upsert(conn.dialect.name),
+                    [
+                        {
+                            "id": uuid.uuid4(),
+                            "user_id": user_id,
+                            "room_id": room_id,
+                            "type": kind,
+                            "message_id": record.id,
+                            "count": count,
+                            "is_read": False,
+                            "created_at": now,
+                            "updated_at": now,
+                        }
+                        for (room_id, user_id, kind), (count, record) in upserts.items()
+                    ],
+                )
+            if read_marks:
+                await conn.execute(
+                    _ADVANCE_READ,
+                    [{"r_room": room, "r_user": user, "r_seq": seq} for (room, user), seq in read_marks.items()],
+                )
 
 
 def _count(
-    upserts: dict[tuple[uuid.UUID, str], list[Any]], user_id: uuid.UUID, kind: str, record: MessageRecord
+    upserts: dict[tuple[uuid.UUID, uuid.UUID, str], list[Any]],
+    key: tuple[uuid.UUID, uuid.UUID, str],
+    record: MessageRecord,
 ) -> None:
-    entry = upserts.setdefault((user_id, kind), [0, record])
+    entry = upserts.setdefault(key, [0, record])
     entry[0] += 1
     entry[1] = record
 
 
-def _upsert(
-    dialect: str, user_id: uuid.UUID, room_id: uuid.UUID, kind: str, count: int, record: MessageRecord
-) -> Any:
+def _upsert(dialect: str) -> Any:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    now = utcnow()
-    statement = insert(notifications).values(
-        id=uuid.uuid4(),
-        user_id=user_id,
-        room_id=room_id,
-        type=kind,
-        message_id=record.id,
-        count=count,
-        is_read=False,
-        created_at=now,
-        updated_at=now,
-    )
+    statement = insert(notifications)
     return statement.on_conflict_do_update(
         index_elements=["user_id", "room_id", "type"],
         set_={
@@ -156,13 +171,12 @@ def _upsert(
     )
 
 
-def _advance_read(room_id: uuid.UUID, user_id: uuid.UUID, seq: int) -> Any:
-    return (
-        update(participants)
-        .where(and_(participants.c.room_id == room_id, participants.c.user_id == user_id))
-        .where(participants.c.last_read_seq < seq)
-        .values(last_read_seq=seq)
-    )
+_ADVANCE_READ = (
+    update(participants)
+    .where(participants.c.room_id == bindparam("r_room"), participants.c.user_id == bindparam("r_user"))
+    .where(participants.c.last_read_seq < bindparam("r_seq"))
+    .values(last_read_seq=bindparam("r_seq"))
+)
 
 
 def notification_as_dict(row: Any) -> dict[str, Any]:
@@ -203,17 +217,13 @@ class NotificationService:
                 raise NotFound("Notification not found")
 
     async def do_mark_all_read(self, user_id: uuid.UUID, room_id: uuid.UUID | None = None) -> int:
-        statement = update(notifications).where(
-            notifications.c.user_id == user_id, notifications.c.is_read.is_(False)
-        )
+        statement = update(notifications).where(notifications.c.user_id == user_id, notifications.c.is_read.is_(False))
         if room_id is not None:
             statement = statement.where(notifications.c.room_id == room_id)
         async with self._engine.begin() as conn:
             return (await conn.execute(statement.values(is_read=True))).rowcount
 
     async def unread_total(self, user_id: uuid.UUID) -> int:
-        query = select(func.count()).where(
-            notifications.c.user_id == user_id, notifications.c.is_read.is_(False)
-        )
+        query = select(func.count()).where(notifications.c.user_id == user_id, notifications.c.is_read.is_(False))
         async with self._engine.connect() as conn:
             return int((await conn.execute(query)).scalar_one())
