@@ -282,7 +282,9 @@ async def test_rate_limit_window_slides(start_server: StartServer) -> None:
         assert (await server.post(alice, room["id"], f"m{i}")).status_code == 201
     refused = await server.post(alice, room["id"], "too soon")
     assert refused.status_code == 429
-    assert refused.json()["rate_limit_info"] == {"messages_sent": 3, "max_messages": 3, "time_until_reset": 2}
+    info = refused.json()["rate_limit_info"]
+    assert (info["messages_sent"], info["max_messages"]) == (3, 3)
+    assert info["time_until_reset"] in (1, 2)
     await asyncio.sleep(2.2)
     assert (await server.post(alice, room["id"], "later")).status_code == 201
     assert seqs(await history(server, alice, room["id"])) == [1, 2, 3, 4]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -200,8 +201,8 @@ async def test_join_a_private_room_is_refused(live: LiveServer) -> None:
     alice, bob = await live.user(), await live.user()
     room = await live.room(alice, is_private=True)
     response = await call(live, bob, "POST", f"/api/rooms/{room['id']}/join")
-    assert response.status_code in (403, 404)
     assert response.status_code == 404
+    assert response.json() == (await call(live, bob, "POST", f"/api/rooms/{uuid.uuid4()}/join")).json()
     assert set(await members_of(live, alice, room["id"])) == {alice.username}
 
 
@@ -306,3 +307,19 @@ async def test_removed_user_is_disconnected_with_1008(live: LiveServer) -> None:
             await ws.recv()
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 1008
+
+
+async def test_members_show_who_is_online(live: LiveServer) -> None:
+    alice, bob = await live.user(), await live.user()
+    room = await live.room(alice, bob)
+    assert not any(m["online"] for m in (await members_of(live, alice, room["id"])).values())
+    ws = await live.connect(room["id"], bob)
+    await ws.expect("connected")
+    members = await members_of(live, alice, room["id"])
+    assert members[bob.username]["online"] is True and members[alice.username]["online"] is False
+    await ws.close()
+    for _ in range(100):  # the departure is processed after the close handshake
+        if not (await members_of(live, alice, room["id"]))[bob.username]["online"]:
+            break
+        await asyncio.sleep(0.05)
+    assert (await members_of(live, alice, room["id"]))[bob.username]["online"] is False

@@ -31,7 +31,13 @@ from roomcast.storage.models import Base
 pytestmark = [
     pytest.mark.filterwarnings("ignore:.*expression-based index"),
 ]
-MAINTENANCE_URL = os.environ.get("ROOMCAST_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+# The server of ROOMCAST_TEST_POSTGRES_URL (CI points it at its own database), reached through
+# its `postgres` maintenance database to create and drop one database per test.
+MAINTENANCE_URL = (
+    make_url(os.environ.get("ROOMCAST_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"))
+    .set(database="postgres")
+    .render_as_string(hide_password=False)
+)
 TABLES = {"users", "rooms", "room_participants", "messages", "notifications", "alembic_version"}
 # Alembic does not reflect expression indexes, so it cannot compare this one; the tests below
 # check it exists and works instead.
