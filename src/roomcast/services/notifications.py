@@ -2,7 +2,7 @@
 
 Per stored message: every participant with no live connection to the room gets one unread
 `message` notification per room (counting), and each participant named `@username` a
-`mention`. The sender's read mark moves past their own messages.
+`mention`. (The sender's read mark moves with the commit itself, in the writer.)
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, case, func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -99,7 +99,6 @@ class Notifier:
         for room_id, user_id, username, last_read in rows:
             members.setdefault(room_id, []).append((user_id, username, last_read))
         upserts: dict[tuple[uuid.UUID, uuid.UUID, str], list[Any]] = {}
-        read_marks: dict[tuple[uuid.UUID, uuid.UUID], int] = {}
         for room_id, room_records in by_room.items():
             room_members = members.get(room_id, [])
             names = {username.lower(): user_id for user_id, username, _ in room_members}
@@ -115,33 +114,27 @@ class Notifier:
                     target = names.get(name)
                     if target is not None and target != record.sender_id and record.seq > read_upto[target]:
                         _count(upserts, (room_id, target, "mention"), record)
-                key = (room_id, record.sender_id)
-                read_marks[key] = max(read_marks.get(key, 0), record.seq)
+        if not upserts:
+            return
+        now = utcnow()
         async with self._engine.begin() as conn:
-            if upserts:
-                now = utcnow()
-                await conn.execute(
-                    _upsert(conn.dialect.name),
-                    [
-                        {
-                            "id": uuid.uuid4(),
-                            "user_id": user_id,
-                            "room_id": room_id,
-                            "type": kind,
-                            "message_id": record.id,
-                            "count": count,
-                            "is_read": False,
-                            "created_at": now,
-                            "updated_at": now,
-                        }
-                        for (room_id, user_id, kind), (count, record) in upserts.items()
-                    ],
-                )
-            if read_marks:
-                await conn.execute(
-                    _ADVANCE_READ,
-                    [{"r_room": room, "r_user": user, "r_seq": seq} for (room, user), seq in read_marks.items()],
-                )
+            await conn.execute(
+                _upsert(conn.dialect.name),
+                [
+                    {
+                        "id": uuid.uuid4(),
+                        "user_id": user_id,
+                        "room_id": room_id,
+                        "type": kind,
+                        "message_id": record.id,
+                        "count": count,
+                        "is_read": False,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for (room_id, user_id, kind), (count, record) in upserts.items()
+                ],
+            )
 
 
 def _count(
@@ -169,14 +162,6 @@ def _upsert(dialect: str) -> Any:
             "updated_at": statement.excluded.updated_at,
         },
     )
-
-
-_ADVANCE_READ = (
-    update(participants)
-    .where(participants.c.room_id == bindparam("r_room"), participants.c.user_id == bindparam("r_user"))
-    .where(participants.c.last_read_seq < bindparam("r_seq"))
-    .values(last_read_seq=bindparam("r_seq"))
-)
 
 
 def notification_as_dict(row: Any) -> dict[str, Any]:

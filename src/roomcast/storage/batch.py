@@ -32,6 +32,7 @@ class BatchPlan:
         self.outcomes: list[Outcome | None] = [None] * len(drafts)
         self.first_of_key: dict[ClientKey, int] = {}
         self.by_room: dict[uuid.UUID, list[int]] = {}
+        self.read_marks: dict[tuple[uuid.UUID, uuid.UUID], int] = {}
         for index, draft in enumerate(drafts):
             key = (draft.room_id, draft.sender_id, draft.client_id) if draft.client_id else None
             if key is not None and key in existing:
@@ -71,6 +72,8 @@ class BatchPlan:
             )
             self.outcomes[index] = CommitResult(record, False, draft)
             records.append(record)
+            # A sender has read their own messages: stored in the same transaction.
+            self.read_marks[(room_id, record.sender_id)] = record.seq
         return records
 
     def results(self) -> list[Outcome]:
@@ -97,6 +100,7 @@ _INSERT = (
     "INSERT INTO messages (id, room_id, seq, sender_id, content, client_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 _BUMP = "UPDATE rooms SET last_seq = last_seq + ? WHERE id = ? RETURNING last_seq"
+_READ_MARK = "UPDATE room_participants SET last_read_seq = ? WHERE room_id = ? AND user_id = ? AND last_read_seq < ?"
 
 
 def _stamp(moment: datetime) -> str:
@@ -151,6 +155,10 @@ class SqliteBatchStore:
                     rows.append((r.id.hex, room_id.hex, r.seq, r.sender_id.hex, r.content, r.client_id, stamp))
             if rows:
                 db.executemany(_INSERT, rows)
+                db.executemany(
+                    _READ_MARK,
+                    [(seq, room.hex, user.hex, seq) for (room, user), seq in plan.read_marks.items()],
+                )
             db.execute("COMMIT")
         except BaseException:
             with contextlib.suppress(sqlite3.Error):

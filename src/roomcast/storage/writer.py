@@ -18,13 +18,13 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from roomcast.storage.batch import BatchPlan, SqliteBatchStore, sqlite_file
 from roomcast.storage.database import _sqlite_pragmas as sqlite_pragmas
-from roomcast.storage.models import Message, Room, User, utcnow
+from roomcast.storage.models import Message, Participant, Room, User, utcnow
 from roomcast.storage.records import CommitResult, MessageDraft, MessageRecord
 
 log = logging.getLogger("roomcast.storage.writer")
@@ -32,6 +32,14 @@ log = logging.getLogger("roomcast.storage.writer")
 messages = Message.__table__
 rooms = Room.__table__
 users = User.__table__
+participants = Participant.__table__
+
+_READ_MARK = (
+    update(participants)
+    .where(participants.c.room_id == bindparam("r_room"), participants.c.user_id == bindparam("r_user"))
+    .where(participants.c.last_read_seq < bindparam("r_seq"))
+    .values(last_read_seq=bindparam("r_seq"))
+)
 
 OnCommitted = Callable[[Sequence[CommitResult]], Awaitable[None]]
 ClientKey = tuple[uuid.UUID, uuid.UUID, str]
@@ -161,12 +169,14 @@ class GroupCommitWriter:
                 )
             if rows:
                 await conn.execute(insert(messages), rows)
+                await conn.execute(
+                    _READ_MARK,
+                    [{"r_room": room, "r_user": user, "r_seq": seq} for (room, user), seq in plan.read_marks.items()],
+                )
         return plan.results()
 
 
-async def _existing_by_client_id(
-    conn: AsyncConnection, drafts: list[MessageDraft]
-) -> dict[ClientKey, MessageRecord]:
+async def _existing_by_client_id(conn: AsyncConnection, drafts: list[MessageDraft]) -> dict[ClientKey, MessageRecord]:
     client_ids = {d.client_id for d in drafts if d.client_id}
     if not client_ids:
         return {}
