@@ -20,3 +20,11 @@ DELIVERY_LATENCY = Histogram(
     "From frame received to the broadcast queued to every local socket",
     buckets=LATENCY_BUCKETS,
 )
+BATCH_COMMIT = Histogram(
+    "roomcast_commit_batch_seconds", "Duration of one group-commit transaction", buckets=LATENCY_BUCKETS
+)
+BATCH_SIZE = Histogram(
+    "roomcast_commit_batch_messages",
+    "Messages per group-commit transaction",
+    buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500),
+)

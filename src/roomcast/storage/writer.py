@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import time
 import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
@@ -22,6 +23,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from roomcast.observability import metrics
 from roomcast.storage.batch import BatchPlan, SqliteBatchStore, sqlite_file
 from roomcast.storage.database import _sqlite_pragmas as sqlite_pragmas
 from roomcast.storage.models import Message, Participant, Room, User, utcnow
@@ -100,11 +102,14 @@ class GroupCommitWriter:
 
     async def _process(self, batch: list[tuple[MessageDraft, asyncio.Future[CommitResult]]]) -> None:
         drafts = [draft for draft, _ in batch]
+        started = time.perf_counter()
         try:
             outcomes = await self._commit_resilient(drafts)
         except Exception as exc:
             log.error("message commit failed", extra={"error": repr(exc), "batch": len(batch)})
             outcomes = [StorageError(type(exc).__name__)] * len(batch)
+        metrics.BATCH_COMMIT.observe(time.perf_counter() - started)
+        metrics.BATCH_SIZE.observe(len(batch))
         self.batches += 1
         committed = [o for o in outcomes if isinstance(o, CommitResult) and not o.duplicate]
         if committed:
