@@ -165,3 +165,18 @@ async def test_recovery_works_across_a_server_restart(start_server, make_setting
         assert data["recovered"] is True
     finally:
         await again.stop()
+
+
+async def test_a_cache_that_missed_pushes_is_not_trusted(start_server) -> None:
+    live = await start_server(CACHE_SIZE=3)
+    alice = await live.user()
+    room = await live.room(alice)
+    for n in range(4):
+        await live.post(alice, room["id"], f"m{n}")
+    cache = live.services.backends.cache
+    stale = [entry for entry in await cache.get(room["id"]) if entry[0] <= 3]
+    await cache.replace(room["id"], stale, 600)  # as if the push of seq 4 was lost
+    a = await live.connect(room["id"], alice)
+    data = await a.expect("connected")
+    assert [m["seq"] for m in data["recent_messages"]] == [2, 3, 4]
+    assert data["last_seq"] == 4

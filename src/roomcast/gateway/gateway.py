@@ -169,7 +169,7 @@ class Gateway:
         online = await self.services.backends.presence.online(connection.room_id)
         data["online_users"] = [{"user_id": m.user_id, "username": m.username} for m in online]
         if since_seq is None:
-            recent = await self.services.messages.recent(room_uuid)
+            recent = await self.services.messages.recent(room_uuid, last_seq)
             data["recent_messages"] = [codec.Fragment(payload) for _, payload in recent]
             connection.seen_seq = recent[-1][0] if recent else last_seq
         else:

@@ -115,8 +115,12 @@ class MessageService:
         await self._backends.pubsub.publish_many(publications)
         self._notifier.enqueue([result.message for result in results])
 
-    async def recent(self, room_id: uuid.UUID) -> list[tuple[int, bytes]]:
-        """The room's last CACHE_SIZE messages (encoded), from the cache, completed from the database."""
+    async def recent(self, room_id: uuid.UUID, known_last_seq: int = 0) -> list[tuple[int, bytes]]:
+        """The room's last CACHE_SIZE messages (encoded), from the cache, completed from the database.
+
+        `known_last_seq` is a seq the room is known to have reached: a cache whose newest entry
+        is older missed pushes (an instance lost Redis for a while) and is not trusted.
+        """
         size = self._settings.cache_size
         entries = sorted(dict(await self._backends.cache.get(str(room_id))).items())
         run: list[tuple[int, bytes]] = []
@@ -126,6 +130,8 @@ class MessageService:
             run.append((seq, payload))
         run.reverse()
         run = run[-size:]
+        if run and run[-1][0] < known_last_seq:
+            run = []
         oldest = run[0][0] if run else None
         if len(run) < size and (oldest is None or oldest > 1):
             metrics.CACHE.labels(result="miss").inc()
