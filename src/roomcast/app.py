@@ -12,16 +12,18 @@ from fastapi import FastAPI, Request, WebSocket
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from roomcast.api import routes_auth, routes_notifications, routes_ops, routes_rooms
 from roomcast.config import Settings, load_settings
+from roomcast.gateway.connection import RAW_SEND_KEY
 from roomcast.gateway.gateway import Gateway
 from roomcast.services.errors import DomainError, RateLimited
 from roomcast.services.registry import Services
 
 log = logging.getLogger("roomcast.app")
 
-GC_THRESHOLD = 20_000
+GC_THRESHOLD = 5_000
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -57,9 +59,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def websocket_endpoint(websocket: WebSocket, room_id: str) -> None:
         await websocket.app.state.gateway.serve(websocket, room_id)
 
+    app.add_middleware(CaptureRawSend)
     _install_error_handlers(app)
     _mount_web_client(app, settings)
     return app
+
+
+class CaptureRawSend:
+    """Keeps the server's own `send` in a WebSocket scope, for `gateway.connection`'s fast path."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            scope[RAW_SEND_KEY] = send
+        await self.app(scope, receive, send)
 
 
 def tune_garbage_collector() -> None:

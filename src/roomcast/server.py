@@ -21,6 +21,10 @@ def uvicorn_config(app: Any, host: str, port: int, **extra: Any) -> uvicorn.Conf
         app,
         host=host,
         port=port,
+        # sans-I/O websockets: whole frames go straight to the transport (see gateway.connection);
+        # no per-message deflate: compressing every frame once per socket costs more than it saves.
+        ws="websockets-sansio",
+        ws_per_message_deflate=False,
         ws_max_size=MAX_FRAME_BYTES,
         ws_ping_interval=20,
         ws_ping_timeout=20,

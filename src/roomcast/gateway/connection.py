@@ -18,6 +18,9 @@ from dataclasses import dataclass, field
 from starlette.websockets import WebSocket, WebSocketState
 
 from roomcast.observability import metrics
+from roomcast.protocol.codec import websocket_text_frame
+
+RAW_SEND_KEY = "roomcast.raw_send"
 
 log = logging.getLogger("roomcast.gateway")
 
@@ -44,6 +47,24 @@ class TokenBucket:
             return False
         self.tokens -= 1
         return True
+
+
+def direct_transport(websocket: WebSocket) -> asyncio.WriteTransport | None:
+    """The socket's transport, when the server lets us write whole frames to it ourselves.
+
+    uvicorn's websockets-sansio protocol writes each ASGI send straight to its transport, so
+    writing our own complete frames there keeps the order and skips four layers per frame.
+    `capture_raw_send` (app.py) keeps the server's own `send` in the scope for this.
+    """
+    send = websocket.scope.get(RAW_SEND_KEY)
+    protocol = getattr(send, "__self__", None)
+    if type(protocol).__name__ != "WebSocketsSansIOProtocol":
+        return None
+    transport = getattr(protocol, "transport", None)
+    # Duck-typed: uvloop's transports do not derive from asyncio's classes.
+    if all(hasattr(transport, name) for name in ("write", "get_write_buffer_size", "is_closing")):
+        return transport  # type: ignore[no-any-return]
+    return None
 
 
 class Connection:
@@ -74,31 +95,51 @@ class Connection:
         # that the handler returns at once instead of waiting for the peer's close frame.
         self.reader: asyncio.Task[None] | None = None
         self.closed = asyncio.Event()
+        self._transport = direct_transport(websocket)
+        # Frames written since the transport's buffer was last empty: those still waiting.
+        self._unflushed = 0
+        self._finisher: asyncio.Future[None] | None = None
 
     @property
     def is_closing(self) -> bool:
         return self._closing
 
     def start_writer(self) -> None:
-        self._writer = asyncio.create_task(self._write_loop(), name=f"ws-writer-{self.id}")
+        if self._transport is None:
+            self._writer = asyncio.create_task(self._write_loop(), name=f"ws-writer-{self.id}")
 
     def send(self, frame: str) -> None:
         if self._closing:
             return
+        transport = self._transport
+        if transport is not None:
+            if transport.is_closing():
+                return
+            if transport.get_write_buffer_size() == 0:
+                self._unflushed = 0
+            elif self._unflushed >= self.queue_limit:
+                self._too_slow(self._unflushed)
+                return
+            transport.write(websocket_text_frame(frame.encode()))
+            self._unflushed += 1
+            return
         if len(self._queue) >= self.queue_limit:
-            log.warning(
-                "send queue full, closing slow connection",
-                extra={"user_id": self.user_id, "room_id": self.room_id, "queued": len(self._queue)},
-            )
-            metrics.ERRORS.labels(type="slow_consumer").inc()
+            self._too_slow(len(self._queue))
             self._queue.clear()
-            self.close(1013, "send queue full")
             if self._writer is not None:
                 # The writer is stuck on a full socket buffer: interrupt it so that it closes now.
                 self._writer.cancel()
             return
         self._queue.append(frame)
         self._wakeup.set()
+
+    def _too_slow(self, waiting: int) -> None:
+        log.warning(
+            "send queue full, closing slow connection",
+            extra={"user_id": self.user_id, "room_id": self.room_id, "queued": waiting},
+        )
+        metrics.ERRORS.labels(type="slow_consumer").inc()
+        self.close(1013, "send queue full")
 
     def deliver_message(self, seq: int, frame: str) -> None:
         """A live `new_message`: held until `connected` is out, dropped if already sent."""
@@ -123,7 +164,10 @@ class Connection:
         self._closing = True
         self._close_code = code
         self._close_reason = reason
-        self._wakeup.set()
+        if self._transport is not None:
+            self._finisher = asyncio.ensure_future(self._finish())
+        else:
+            self._wakeup.set()
 
     async def _write_loop(self) -> None:
         ws = self.websocket

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -9,6 +10,16 @@ from typing import Any
 import orjson
 
 Fragment = orjson.Fragment
+
+
+def websocket_text_frame(payload: bytes) -> bytes:
+    """RFC 6455 wire form of a final, unmasked (server-to-client) text frame."""
+    size = len(payload)
+    if size < 126:
+        return bytes((0x81, size)) + payload
+    if size < 65536:
+        return struct.pack("!BBH", 0x81, 126, size) + payload
+    return struct.pack("!BBQ", 0x81, 127, size) + payload
 
 
 def encode_frame(kind: str, data: dict[str, Any]) -> bytes:

@@ -116,6 +116,7 @@ class SqliteBatchStore:
         self._pragmas = pragmas
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="roomcast-sqlite-writer")
         self._db: sqlite3.Connection | None = None
+        self._closed = False
 
     async def commit(
         self, drafts: Sequence[MessageDraft], lookup: bool, now: datetime, gone: type[Exception]
@@ -124,6 +125,9 @@ class SqliteBatchStore:
         return await loop.run_in_executor(self._executor, self._commit, drafts, lookup, now, gone)
 
     async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._executor, self._close)
         self._executor.shutdown(wait=False)
