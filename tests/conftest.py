@@ -144,9 +144,7 @@ class LiveServer:
         assert self.http is not None
         self._counter += 1
         username = name or f"user{self._counter}_{uuid.uuid4().hex[:6]}"
-        response = await self.http.post(
-            "/api/auth/register", json={"username": username, "password": PASSWORD}
-        )
+        response = await self.http.post("/api/auth/register", json={"username": username, "password": PASSWORD})
         assert response.status_code == 201, response.text
         user_id = response.json()["id"]
         if via_login:
@@ -165,9 +163,7 @@ class LiveServer:
         assert response.status_code == 201, response.text
         return response.json()
 
-    async def post(
-        self, user: User, room_id: str, content: str, client_id: str | None = None
-    ) -> httpx.Response:
+    async def post(self, user: User, room_id: str, content: str, client_id: str | None = None) -> httpx.Response:
         assert self.http is not None
         body: dict[str, Any] = {"content": content}
         if client_id is not None:

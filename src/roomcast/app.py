@@ -112,11 +112,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 
 def _mount_web_client(app: FastAPI, settings: Settings) -> None:
-    dist = (
-        Path(settings.web_dist)
-        if settings.web_dist
-        else Path(__file__).resolve().parents[2] / "frontend" / "dist"
-    )
+    dist = Path(settings.web_dist) if settings.web_dist else Path(__file__).resolve().parents[2] / "frontend" / "dist"
     try:
         from roomcast.api.web import mount_web_client
     except ImportError:

@@ -28,9 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     serve.add_argument("--workers", type=int, default=1)
     commands.add_parser("migrate", help="apply pending database migrations and exit")
-    bench = commands.add_parser(
-        "bench", help="run the load benchmark (see docs/performance.md)", add_help=False
-    )
+    bench = commands.add_parser("bench", help="run the load benchmark (see docs/performance.md)", add_help=False)
     bench.add_argument("rest", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
 

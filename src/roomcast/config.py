@@ -54,8 +54,7 @@ class Settings(BaseSettings):
             raise ValueError("cannot parse database URL") from exc
         if url.drivername not in SUPPORTED_DATABASES:
             raise ValueError(
-                f"unsupported database driver {url.drivername!r}; use one of "
-                + ", ".join(SUPPORTED_DATABASES)
+                f"unsupported database driver {url.drivername!r}; use one of " + ", ".join(SUPPORTED_DATABASES)
             )
         return value
 

@@ -68,9 +68,7 @@ def direct_transport(websocket: WebSocket) -> asyncio.WriteTransport | None:
 
 
 class Connection:
-    def __init__(
-        self, websocket: WebSocket, room_id: str, user_id: str, username: str, queue_limit: int
-    ) -> None:
+    def __init__(self, websocket: WebSocket, room_id: str, user_id: str, username: str, queue_limit: int) -> None:
         self.id = uuid.uuid4().hex
         self.websocket = websocket
         self.room_id = room_id

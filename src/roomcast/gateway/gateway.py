@@ -124,9 +124,7 @@ class Gateway:
             if task is not None:
                 task.uncancel()
         except Exception:
-            log.exception(
-                "connection handler failed", extra={"user_id": connection.user_id, "room_id": room_id}
-            )
+            log.exception("connection handler failed", extra={"user_id": connection.user_id, "room_id": room_id})
             metrics.ERRORS.labels(type="handler").inc()
             connection.close(1011, "internal error")
         finally:
@@ -158,9 +156,7 @@ class Gateway:
                 raise Admission("invalid since_seq")
         return Actor(claims.user_id, claims.username), claims.expires_at, access.last_seq, since_seq
 
-    async def _send_connected(
-        self, connection: Connection, actor: Actor, last_seq: int, since_seq: int | None
-    ) -> None:
+    async def _send_connected(self, connection: Connection, actor: Actor, last_seq: int, since_seq: int | None) -> None:
         room_uuid = uuid.UUID(connection.room_id)
         data: dict[str, Any] = {
             "room_id": connection.room_id,
@@ -173,9 +169,7 @@ class Gateway:
             data["recent_messages"] = [codec.Fragment(payload) for _, payload in recent]
             connection.seen_seq = recent[-1][0] if recent else last_seq
         else:
-            records, has_more = await self.services.messages.read(
-                room_uuid, RECOVERY_LIMIT, after_seq=since_seq
-            )
+            records, has_more = await self.services.messages.read(room_uuid, RECOVERY_LIMIT, after_seq=since_seq)
             data["recent_messages"] = [codec.Fragment(r.json) for r in records]
             data["recovered"] = not has_more
             connection.seen_seq = records[-1].seq if records else min(since_seq, last_seq)
@@ -191,9 +185,7 @@ class Gateway:
                 return
             text = message.get("text")
             if text is None:
-                connection.send(
-                    codec.error_frame("binary frames are not supported", "send JSON text frames").decode()
-                )
+                connection.send(codec.error_frame("binary frames are not supported", "send JSON text frames").decode())
                 continue
             received_at = time.perf_counter()
             try:
@@ -216,9 +208,7 @@ class Gateway:
             elif isinstance(frame, Auth):
                 actor = self._reauthenticate(connection, actor, frame.token)
 
-    async def _send_message(
-        self, connection: Connection, actor: Actor, frame: SendMessage, received_at: float
-    ) -> None:
+    async def _send_message(self, connection: Connection, actor: Actor, frame: SendMessage, received_at: float) -> None:
         client_id = frame.client_id
         if connection.typing:
             await self._typing_stop(connection)
@@ -285,9 +275,7 @@ class Gateway:
         if connection.expiry_timer is not None:
             connection.expiry_timer.cancel()
         delay = max(0.0, expires_at - time.time())
-        connection.expiry_timer = asyncio.get_running_loop().call_later(
-            delay, connection.close, 1008, "token expired"
-        )
+        connection.expiry_timer = asyncio.get_running_loop().call_later(delay, connection.close, 1008, "token expired")
 
     async def _announce(self, connection: Connection, kind: str) -> None:
         frame = codec.user_frame(kind, connection.user_id, connection.username)

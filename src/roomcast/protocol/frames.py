@@ -71,9 +71,7 @@ def decode_client_frame(raw: str | bytes) -> ClientFrame:
         return simple
     if kind == "send_message":
         client_id = data.get("client_id")
-        if client_id is not None and (
-            not isinstance(client_id, str) or not 0 < len(client_id) <= MAX_CLIENT_ID_LENGTH
-        ):
+        if client_id is not None and (not isinstance(client_id, str) or not 0 < len(client_id) <= MAX_CLIENT_ID_LENGTH):
             raise FrameError("bad data", f"client_id must be a string of 1-{MAX_CLIENT_ID_LENGTH} characters")
         return SendMessage(content=data.get("content"), client_id=client_id)
     if kind == "auth":

@@ -46,9 +46,7 @@ def rate_key(user_id: uuid.UUID) -> str:
 
 
 class MessageService:
-    def __init__(
-        self, settings: Settings, engine: AsyncEngine, backends: Backends, notifier: Notifier
-    ) -> None:
+    def __init__(self, settings: Settings, engine: AsyncEngine, backends: Backends, notifier: Notifier) -> None:
         self._settings = settings
         self._engine = engine
         self._backends = backends
@@ -74,9 +72,7 @@ class MessageService:
             raise InvalidContent("client_id must be UTF-8 text without NUL characters")
         limiter = self._backends.rate_limiter
         key = rate_key(actor.user_id)
-        decision = await limiter.acquire(
-            key, self._settings.message_rate_limit, self._settings.rate_limit_window
-        )
+        decision = await limiter.acquire(key, self._settings.message_rate_limit, self._settings.rate_limit_window)
         if not decision.allowed:
             metrics.RATE_LIMITED.inc()
             log.info("rate limit refused", extra={"user_id": str(actor.user_id), "room_id": str(room_id)})

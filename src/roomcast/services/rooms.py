@@ -77,9 +77,7 @@ class RoomService:
                     last_seq=0,
                 )
             )
-            rows = [
-                {"room_id": room_id, "user_id": owner_id, "role": OWNER, "joined_at": now, "last_read_seq": 0}
-            ]
+            rows = [{"room_id": room_id, "user_id": owner_id, "role": OWNER, "joined_at": now, "last_read_seq": 0}]
             rows += [
                 {"room_id": room_id, "user_id": uid, "role": MEMBER, "joined_at": now, "last_read_seq": 0}
                 for uid in member_ids
@@ -94,9 +92,7 @@ class RoomService:
         if not wanted:
             return []
         found = (
-            await conn.execute(
-                select(users.c.id, users.c.username).where(func.lower(users.c.username).in_(wanted))
-            )
+            await conn.execute(select(users.c.id, users.c.username).where(func.lower(users.c.username).in_(wanted)))
         ).all()
         missing = wanted - {username.lower() for _, username in found}
         if missing:
@@ -248,9 +244,7 @@ class RoomService:
             "online": False,
         }
 
-    async def do_set_role(
-        self, room_id: uuid.UUID, actor_id: uuid.UUID, target_id: uuid.UUID, role: str
-    ) -> None:
+    async def do_set_role(self, room_id: uuid.UUID, actor_id: uuid.UUID, target_id: uuid.UUID, role: str) -> None:
         access = await self.check_participant(room_id, actor_id)
         if access.role != OWNER:
             raise Forbidden("Only the owner can change roles")
@@ -307,9 +301,7 @@ class RoomService:
             raise NotFound("Member not found")
         return role
 
-    async def _insert_participant(
-        self, room_id: uuid.UUID, user_id: uuid.UUID, role: str, last_read_seq: int
-    ) -> None:
+    async def _insert_participant(self, room_id: uuid.UUID, user_id: uuid.UUID, role: str, last_read_seq: int) -> None:
         try:
             async with self._engine.begin() as conn:
                 await conn.execute(
@@ -327,9 +319,7 @@ class RoomService:
     async def _delete_participant(self, room_id: uuid.UUID, user_id: uuid.UUID) -> None:
         async with self._engine.begin() as conn:
             await conn.execute(
-                participants.delete().where(
-                    participants.c.room_id == room_id, participants.c.user_id == user_id
-                )
+                participants.delete().where(participants.c.room_id == room_id, participants.c.user_id == user_id)
             )
         if self.kick is not None:
             await self.kick(room_id, user_id)

@@ -56,9 +56,7 @@ class Room(Base):
 class Participant(Base):
     __tablename__ = "room_participants"
 
-    room_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True
-    )
+    room_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[uuid.UUID] = mapped_column(
         Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
     )
@@ -75,9 +73,7 @@ class Message(Base):
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    room_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("rooms.id", ondelete="CASCADE"), nullable=False
-    )
+    room_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("rooms.id", ondelete="CASCADE"), nullable=False)
     seq: Mapped[int] = mapped_column(Integer, nullable=False)
     sender_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id"), nullable=False)
     content: Mapped[str] = mapped_column(Text, nullable=False)
@@ -93,9 +89,7 @@ class Notification(Base):
     user_id: Mapped[uuid.UUID] = mapped_column(
         Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
     )
-    room_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("rooms.id", ondelete="CASCADE"), nullable=False
-    )
+    room_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("rooms.id", ondelete="CASCADE"), nullable=False)
     type: Mapped[str] = mapped_column(String(16), nullable=False)
     message_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
     count: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
