@@ -46,6 +46,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"roomcast: {exc}", file=sys.stderr)
         return 2
 
+    if args.command == "serve" and args.workers < 1:
+        print("roomcast: --workers must be at least 1", file=sys.stderr)
+        return 2
+    if args.command == "serve" and args.workers > 1 and not settings.redis_url:
+        print(
+            "roomcast: --workers > 1 needs REDIS_URL: with the in-process backend the workers "
+            "would not see each other's rooms, presence or rate limits",
+            file=sys.stderr,
+        )
+        return 2
     from roomcast.storage.migrate import upgrade
 
     try:
@@ -57,16 +67,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "migrate":
         print("roomcast: database is up to date")
         return 0
-    if args.workers < 1:
-        print("roomcast: --workers must be at least 1", file=sys.stderr)
-        return 2
-    if args.workers > 1 and not settings.redis_url:
-        print(
-            "roomcast: --workers > 1 needs REDIS_URL: with the in-process backend the workers "
-            "would not see each other's rooms, presence or rate limits",
-            file=sys.stderr,
-        )
-        return 2
     if settings.redis_url:
         from roomcast.backends.redis import check_redis
 
