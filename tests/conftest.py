@@ -163,6 +163,17 @@ class LiveServer:
         assert response.status_code == 201, response.text
         return response.json()
 
+    async def joined(self, n: int = 2, **room_kw: Any) -> tuple[list[User], dict[str, Any], list[WsClient]]:
+        """n users in one room (the first owns it), each with a connected socket."""
+        users = [await self.user() for _ in range(n)]
+        room = await self.room(users[0], *users[1:], **room_kw)
+        clients = []
+        for user in users:
+            client = await self.connect(room["id"], user)
+            await client.expect("connected")
+            clients.append(client)
+        return users, room, clients
+
     async def post(self, user: User, room_id: str, content: str, client_id: str | None = None) -> httpx.Response:
         assert self.http is not None
         body: dict[str, Any] = {"content": content}

@@ -9,24 +9,13 @@ from sqlalchemy import text
 from tests.conftest import LiveServer
 
 
-async def joined(live: LiveServer, n: int, **room_kw):
-    users = [await live.user() for _ in range(n)]
-    room = await live.room(users[0], *users[1:], **room_kw)
-    clients = []
-    for user in users:
-        client = await live.connect(room["id"], user)
-        await client.expect("connected")
-        clients.append(client)
-    return users, room, clients
-
-
 async def history(live: LiveServer, user, room_id: str) -> list[dict]:
     response = await live.http.get(f"/api/rooms/{room_id}/messages", params={"limit": 200}, headers=user.headers)
     return response.json()["messages"]
 
 
 async def test_sender_gets_message_sent_and_the_others_new_message(live: LiveServer) -> None:
-    users, room, (a, b, c) = await joined(live, 3)
+    users, room, (a, b, c) = await live.joined(3)
     await a.send("send_message", content="hello", client_id="k1")
     sent = await a.expect("message_sent")
     assert sent["client_id"] == "k1"
@@ -40,7 +29,7 @@ async def test_sender_gets_message_sent_and_the_others_new_message(live: LiveSer
 
 
 async def test_second_tab_of_the_sender_receives_new_message(live: LiveServer) -> None:
-    users, room, (a, b) = await joined(live, 2)
+    users, room, (a, b) = await live.joined(2)
     a2 = await live.connect(room["id"], users[0])
     await a2.expect("connected")
     await a.send("send_message", content="from tab one")
@@ -49,7 +38,7 @@ async def test_second_tab_of_the_sender_receives_new_message(live: LiveServer) -
 
 
 async def test_rest_post_is_broadcast_to_every_socket(live: LiveServer) -> None:
-    users, room, (a, b) = await joined(live, 2)
+    users, room, (a, b) = await live.joined(2)
     response = await live.post(users[0], room["id"], "via rest")
     assert response.status_code == 201
     assert (await a.expect("new_message"))["message"]["id"] == response.json()["id"]
@@ -58,7 +47,7 @@ async def test_rest_post_is_broadcast_to_every_socket(live: LiveServer) -> None:
 
 async def test_invalid_content_is_a_non_retryable_message_error_and_stores_nothing(start_server) -> None:
     live = await start_server(MAX_MESSAGE_LENGTH=20, MESSAGE_RATE_LIMIT=3)
-    users, room, (a, b) = await joined(live, 2)
+    users, room, (a, b) = await live.joined(2)
     for content in ["", "   \n\t", 42, None, ["x"], "x" * 21]:
         await a.send("send_message", content=content, client_id="bad")
         error = await a.expect("message_error")
@@ -73,7 +62,7 @@ async def test_invalid_content_is_a_non_retryable_message_error_and_stores_nothi
 
 
 async def test_duplicate_client_id_returns_the_original_and_broadcasts_once(live: LiveServer) -> None:
-    users, room, (a, b) = await joined(live, 2)
+    users, room, (a, b) = await live.joined(2)
     await a.send("send_message", content="once", client_id="same")
     first = await a.expect("message_sent")
     await b.expect("new_message")
@@ -89,7 +78,7 @@ async def test_duplicate_client_id_returns_the_original_and_broadcasts_once(live
 
 async def test_order_under_concurrent_senders(start_server) -> None:
     live = await start_server(MESSAGE_RATE_LIMIT=10000)
-    users, room, clients = await joined(live, 5)
+    users, room, clients = await live.joined(5)
     per_sender = 40
 
     async def burst(index: int) -> None:
@@ -148,7 +137,7 @@ async def test_rate_limit_counts_across_rooms_and_sockets(start_server) -> None:
 
 
 async def test_storage_failure_answers_retryable_error_and_broadcasts_nothing(live: LiveServer) -> None:
-    users, room, (a, b) = await joined(live, 2)
+    users, room, (a, b) = await live.joined(2)
     engine = live.services.engine
     async with engine.begin() as conn:  # a real failure: the table the writer inserts into is gone
         await conn.execute(text("ALTER TABLE messages RENAME TO messages_away"))

@@ -17,19 +17,8 @@ from prometheus_client import REGISTRY
 from tests.conftest import LiveServer
 
 
-async def ready(live: LiveServer, n: int = 2):
-    users = [await live.user() for _ in range(n)]
-    room = await live.room(users[0], *users[1:])
-    clients = []
-    for user in users:
-        client = await live.connect(room["id"], user)
-        await client.expect("connected")
-        clients.append(client)
-    return users, room, clients
-
-
 async def test_malformed_frames_get_error_and_the_connection_lives(live: LiveServer) -> None:
-    _, _, (a, _b) = await ready(live)
+    _, _, (a, _b) = await live.joined()
     cases = {
         "not json": "invalid JSON",
         "[1, 2]": "frame must be a JSON object",
@@ -51,7 +40,7 @@ async def test_malformed_frames_get_error_and_the_connection_lives(live: LiveSer
 
 
 async def test_binary_frames_get_error(live: LiveServer) -> None:
-    _, _, (a, _b) = await ready(live)
+    _, _, (a, _b) = await live.joined()
     await a.ws.send(b'{"type": "ping"}')
     frame = await a.expect("error")
     assert "binary" in frame["error"]
@@ -60,7 +49,7 @@ async def test_binary_frames_get_error(live: LiveServer) -> None:
 
 
 async def test_frames_over_64_kib_close_with_1009(live: LiveServer) -> None:
-    _, _, (a, b) = await ready(live)
+    _, _, (a, b) = await live.joined()
     await a.ws.send(orjson.dumps({"type": "send_message", "data": {"content": "x" * 70_000}}).decode())
     with pytest.raises(websockets.ConnectionClosed) as closed:
         async with asyncio.timeout(5):
@@ -72,7 +61,7 @@ async def test_frames_over_64_kib_close_with_1009(live: LiveServer) -> None:
 
 
 async def test_a_flood_of_typing_and_pings_is_throttled_not_fatal(live: LiveServer) -> None:
-    _, _, (a, b) = await ready(live)
+    _, _, (a, b) = await live.joined()
     for _ in range(200):
         await a.send("ping")
     kinds = []
@@ -111,7 +100,7 @@ frames = st.one_of(
 
 async def test_fuzzed_frames_never_kill_the_handler(start_server) -> None:
     live = await start_server(MESSAGE_RATE_LIMIT=100000)
-    _, _, (a, _b) = await ready(live)
+    _, _, (a, _b) = await live.joined()
     batches: list[list[str]] = []
 
     @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), database=None)
@@ -148,7 +137,7 @@ def raw_websocket(port: int, path: str, recv_buffer: int) -> socket.socket:
 
 async def test_a_slow_consumer_is_closed_with_1013_and_the_room_keeps_flowing(start_server) -> None:
     live = await start_server(SEND_QUEUE_LIMIT=50, MESSAGE_RATE_LIMIT=100000, MAX_MESSAGE_LENGTH=60000)
-    users, room, (a, b) = await ready(live)
+    users, room, (a, b) = await live.joined()
     slow = users[1]
     path = f"/ws/{room['id']}?token={slow.token}"
     sock = await asyncio.to_thread(raw_websocket, live.port, path, 4096)
