@@ -80,7 +80,9 @@ class MessageService:
         draft = MessageDraft(room_id, actor.user_id, actor.username, text, client_id, origin)
         future = self.writer.submit(draft)
         try:
-            result = await asyncio.wait_for(asyncio.shield(future), COMMIT_TIMEOUT)
+            # A timeout cancels only this wait: the writer still commits (or skips) the draft.
+            async with asyncio.timeout(COMMIT_TIMEOUT):
+                result = await future
         except RoomGone:
             await limiter.release(key, decision.token)
             raise NotFound("Room not found") from None
