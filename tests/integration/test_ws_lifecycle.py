@@ -56,7 +56,9 @@ async def test_leaving_closes_own_sockets(live: LiveServer) -> None:
 
 
 async def test_token_expiry_closes_the_socket_unless_refreshed(start_server) -> None:
-    live = await start_server(ACCESS_TOKEN_TTL=2)
+    # Three seconds: token times are whole seconds, so the first tokens live at least 2 s, more
+    # than the 1.1 s wait before bob refreshes his.
+    live = await start_server(ACCESS_TOKEN_TTL=3)
     alice, bob = await live.user(), await live.user()
     room = await live.room(alice, bob)
     alice.token = live.services.tokens.issue(uuid.UUID(alice.id), alice.username)
