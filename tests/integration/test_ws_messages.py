@@ -155,3 +155,22 @@ async def test_storage_failure_answers_retryable_error_and_broadcasts_nothing(li
     assert (await b.expect("new_message"))["message"]["id"] == sent["message"]["id"]
     health = await live.http.get("/health")
     assert health.json()["status"] == "ok"
+
+
+def sample(metrics_text: str, name: str) -> float:
+    for line in metrics_text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return 0.0
+
+
+async def test_each_stored_message_is_timed_from_receipt_to_commit_and_delivery(live: LiveServer) -> None:
+    users, room, (a, b) = await live.joined(2)
+    names = ("roomcast_receive_to_commit_seconds_count", "roomcast_receive_to_delivered_seconds_count")
+    before = (await live.http.get("/metrics")).text
+    await a.send("send_message", content="timed")
+    await a.expect("message_sent")
+    await live.post(users[1], room["id"], "timed too")
+    after = (await live.http.get("/metrics")).text
+    for name in names:
+        assert sample(after, name) - sample(before, name) == 2, name

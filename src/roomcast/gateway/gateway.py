@@ -219,7 +219,7 @@ class Gateway:
         self._idle.clear()
         try:
             result = await self.services.messages.do_send(
-                actor, uuid.UUID(connection.room_id), frame.content, client_id, origin=connection.id
+                actor, uuid.UUID(connection.room_id), frame.content, client_id, connection.id, received_at
             )
         except InvalidContent as exc:
             connection.send(codec.message_error_frame(exc.detail, client_id, False).decode())
@@ -230,9 +230,6 @@ class Gateway:
         except NotFound:
             connection.close(1008, "not a participant")
         else:
-            elapsed = time.perf_counter() - received_at
-            metrics.COMMIT_LATENCY.observe(elapsed)
-            metrics.DELIVERY_LATENCY.observe(elapsed)
             connection.send(codec.message_sent_frame(result.message.json, client_id).decode())
         finally:
             self._in_flight -= 1

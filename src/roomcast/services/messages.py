@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -65,8 +66,15 @@ class MessageService:
         return content
 
     async def do_send(
-        self, actor: Actor, room_id: uuid.UUID, content: object, client_id: str | None, origin: str = ""
+        self,
+        actor: Actor,
+        room_id: uuid.UUID,
+        content: object,
+        client_id: str | None,
+        origin: str = "",
+        received_at: float | None = None,
     ) -> CommitResult:
+        received_at = received_at if received_at is not None else time.perf_counter()
         text = self.check_content(content)
         if client_id is not None and not is_storable_text(client_id):
             raise InvalidContent("client_id must be UTF-8 text without NUL characters")
@@ -77,7 +85,7 @@ class MessageService:
             metrics.RATE_LIMITED.inc()
             log.info("rate limit refused", extra={"user_id": str(actor.user_id), "room_id": str(room_id)})
             raise RateLimited(decision)
-        draft = MessageDraft(room_id, actor.user_id, actor.username, text, client_id, origin)
+        draft = MessageDraft(room_id, actor.user_id, actor.username, text, client_id, origin, received_at)
         future = self.writer.submit(draft)
         try:
             # A timeout cancels only this wait: the writer still commits (or skips) the draft.

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -207,8 +207,3 @@ class NotificationService:
             statement = statement.where(notifications.c.room_id == room_id)
         async with self._engine.begin() as conn:
             return (await conn.execute(statement.values(is_read=True))).rowcount
-
-    async def unread_total(self, user_id: uuid.UUID) -> int:
-        query = select(func.count()).where(notifications.c.user_id == user_id, notifications.c.is_read.is_(False))
-        async with self._engine.connect() as conn:
-            return int((await conn.execute(query)).scalar_one())

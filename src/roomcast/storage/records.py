@@ -55,6 +55,8 @@ class MessageDraft:
     content: str
     client_id: str | None
     origin: str = ""
+    # perf_counter() when the send arrived, for the receive->commit and receive->delivered metrics.
+    received_at: float = 0.0
 
 
 @dataclass(slots=True)

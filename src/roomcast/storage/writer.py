@@ -19,6 +19,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from prometheus_client import Histogram
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -113,10 +114,12 @@ class GroupCommitWriter:
         self.batches += 1
         committed = [o for o in outcomes if isinstance(o, CommitResult) and not o.duplicate]
         if committed:
+            _observe_since_receipt(metrics.COMMIT_LATENCY, committed)
             try:
                 await self._on_committed(committed)
             except Exception:
                 log.exception("post-commit fan-out failed")
+            _observe_since_receipt(metrics.DELIVERY_LATENCY, committed)
         for (_, future), outcome in zip(batch, outcomes, strict=True):
             if future.done():
                 continue
@@ -209,3 +212,9 @@ def record_from_row(row: Any) -> MessageRecord:
         client_id=row["client_id"],
         created_at=row["created_at"],
     )
+
+
+def _observe_since_receipt(histogram: Histogram, results: Sequence[CommitResult]) -> None:
+    now = time.perf_counter()
+    for result in results:
+        histogram.observe(now - result.draft.received_at)
