@@ -50,9 +50,7 @@ class Hub:
                 except Exception:
                     log.exception("could not catch up a room", extra={"room_id": room_id})
                     break
-                for seq, message_json in missed:
-                    if seq > channel.last_seq:
-                        self._fan_out(channel, seq, new_message_frame(message_json).decode(), "")
+                self._fan_out_missed(channel, missed)
                 if len(missed) < RESYNC_BATCH:
                     break
 
@@ -110,11 +108,15 @@ class Hub:
             except Exception:
                 log.exception("could not fill a seq gap", extra={"room_id": room_id})
                 missed = []
-            for seq, message_json in missed:
-                if seq > channel.last_seq:
-                    self._fan_out(channel, seq, new_message_frame(message_json).decode(), "")
+            self._fan_out_missed(channel, missed)
         if envelope.seq > channel.last_seq:  # another delivery may have run during the read
             self._fan_out(channel, envelope.seq, envelope.frame.decode(), envelope.origin)
+
+    def _fan_out_missed(self, channel: RoomChannel, missed: list[tuple[int, bytes]]) -> None:
+        """Messages read back from the database, in seq order, skipping any already delivered."""
+        for seq, message_json in missed:
+            if seq > channel.last_seq:
+                self._fan_out(channel, seq, new_message_frame(message_json).decode(), "")
 
     def _fan_out(self, channel: RoomChannel, seq: int, frame: str, origin: str) -> None:
         channel.last_seq = seq
