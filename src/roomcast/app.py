@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from roomcast.api import routes_auth, routes_notifications, routes_ops, routes_rooms
 from roomcast.config import Settings, load_settings
-from roomcast.gateway.connection import RAW_SEND_KEY
+from roomcast.gateway.connection import SERVER_CHANNEL_KEY
 from roomcast.gateway.gateway import Gateway
 from roomcast.services.errors import DomainError, RateLimited
 from roomcast.services.registry import Services
@@ -59,13 +59,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def websocket_endpoint(websocket: WebSocket, room_id: str) -> None:
         await websocket.app.state.gateway.serve(websocket, room_id)
 
-    app.add_middleware(CaptureRawSend)
+    app.add_middleware(CaptureServerChannel)
     _install_error_handlers(app)
     _mount_web_client(app, settings)
     return app
 
 
-class CaptureRawSend:
+class CaptureServerChannel:
     """Keeps the server's own `send` in a WebSocket scope, for `gateway.connection`'s fast path."""
 
     def __init__(self, app: ASGIApp) -> None:
@@ -73,7 +73,7 @@ class CaptureRawSend:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
-            scope[RAW_SEND_KEY] = send
+            scope[SERVER_CHANNEL_KEY] = send
         await self.app(scope, receive, send)
 
 

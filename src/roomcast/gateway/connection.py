@@ -13,14 +13,17 @@ import logging
 import time
 import uuid
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
+from starlette.types import Message
 from starlette.websockets import WebSocket, WebSocketState
 
 from roomcast.observability import metrics
 from roomcast.protocol.codec import websocket_text_frame
 
-RAW_SEND_KEY = "roomcast.raw_send"
+SERVER_CHANNEL_KEY = "roomcast.server_channel"
 
 log = logging.getLogger("roomcast.gateway")
 
@@ -49,21 +52,22 @@ class TokenBucket:
         return True
 
 
-def direct_transport(websocket: WebSocket) -> asyncio.WriteTransport | None:
-    """The socket's transport, when the server lets us write whole frames to it ourselves.
+def server_protocol(websocket: WebSocket) -> Any | None:
+    """uvicorn's websockets-sansio protocol serving this socket, when that is the server.
 
-    uvicorn's websockets-sansio protocol writes each ASGI send straight to its transport, so
-    writing our own complete frames there keeps the order and skips four layers per frame.
-    `capture_raw_send` (app.py) keeps the server's own `send` in the scope for this.
+    It writes each ASGI send straight to its transport and queues each received frame, so the
+    gateway can write whole frames to the transport itself and take received frames from the
+    protocol, skipping the middleware wrappers around `send` and `receive`.
+    `CaptureServerChannel` (app.py) keeps the server's own `send` in the scope for this.
     """
-    send = websocket.scope.get(RAW_SEND_KEY)
+    send = websocket.scope.get(SERVER_CHANNEL_KEY)
     protocol = getattr(send, "__self__", None)
     if type(protocol).__name__ != "WebSocketsSansIOProtocol":
         return None
     transport = getattr(protocol, "transport", None)
     # Duck-typed: uvloop's transports do not derive from asyncio's classes.
     if all(hasattr(transport, name) for name in ("write", "get_write_buffer_size", "is_closing")):
-        return transport  # type: ignore[no-any-return]
+        return protocol
     return None
 
 
@@ -82,8 +86,8 @@ class Connection:
         # Messages with seq at or below this were already sent (connected / recovery).
         self.seen_seq = 0
         self._ready = False
-        self._held: list[tuple[int, str]] = []
-        self._queue: deque[str] = deque()
+        self._held: list[tuple[int, bytes, bytes]] = []
+        self._queue: deque[bytes] = deque()
         self._wakeup = asyncio.Event()
         self._closing = False
         self._close_code = 1000
@@ -93,7 +97,10 @@ class Connection:
         # that the handler returns at once instead of waiting for the peer's close frame.
         self.reader: asyncio.Task[None] | None = None
         self.closed = asyncio.Event()
-        self._transport = direct_transport(websocket)
+        protocol = server_protocol(websocket)
+        self._transport: asyncio.WriteTransport | None = protocol.transport if protocol is not None else None
+        # The next received ASGI message: straight from the server's queue when we can.
+        self.receive: Callable[[], Awaitable[Message]] = protocol.receive if protocol is not None else websocket.receive
         # Frames written since the transport's buffer was last empty: those still waiting.
         self._unflushed = 0
         self._finisher: asyncio.Future[None] | None = None
@@ -106,7 +113,8 @@ class Connection:
         if self._transport is None:
             self._writer = asyncio.create_task(self._write_loop(), name=f"ws-writer-{self.id}")
 
-    def send(self, frame: str) -> None:
+    def send(self, frame: bytes, wire: bytes | None = None) -> None:
+        """Send one JSON text frame; `wire` is its RFC 6455 form when the caller already built it."""
         if self._closing:
             return
         transport = self._transport
@@ -118,7 +126,7 @@ class Connection:
             elif self._unflushed >= self.queue_limit:
                 self._too_slow(self._unflushed)
                 return
-            transport.write(websocket_text_frame(frame.encode()))
+            transport.write(wire if wire is not None else websocket_text_frame(frame))
             self._unflushed += 1
             return
         if len(self._queue) >= self.queue_limit:
@@ -139,21 +147,21 @@ class Connection:
         metrics.ERRORS.labels(type="slow_consumer").inc()
         self.close(1013, "send queue full")
 
-    def deliver_message(self, seq: int, frame: str) -> None:
+    def deliver_message(self, seq: int, frame: bytes, wire: bytes) -> None:
         """A live `new_message`: held until `connected` is out, dropped if already sent."""
         if not self._ready:
-            self._held.append((seq, frame))
+            self._held.append((seq, frame, wire))
             return
         if seq <= self.seen_seq:
             return
         self.seen_seq = seq
-        self.send(frame)
+        self.send(frame, wire)
 
     def mark_ready(self) -> None:
         self._ready = True
         held, self._held = self._held, []
-        for seq, frame in held:
-            self.deliver_message(seq, frame)
+        for seq, frame, wire in held:
+            self.deliver_message(seq, frame, wire)
 
     def close(self, code: int, reason: str = "") -> None:
         """Flush what is queued (up to CLOSE_TIMEOUT), then close with `code`."""
@@ -174,7 +182,7 @@ class Connection:
                 await self._wakeup.wait()
                 self._wakeup.clear()
                 while self._queue:
-                    await ws.send_text(self._queue.popleft())
+                    await ws.send_text(self._queue.popleft().decode())
                 if self._closing:
                     break
         except Exception:

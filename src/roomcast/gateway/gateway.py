@@ -8,7 +8,7 @@ import time
 import uuid
 from typing import Any
 
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from roomcast.backends.base import PresenceMember
 from roomcast.gateway.connection import Connection
@@ -97,11 +97,19 @@ class Gateway:
         connection = Connection(
             websocket, room_id, str(actor.user_id), actor.username, self.services.settings.send_queue_limit
         )
+        # The session runs in a task of its own: every wakeup (one or two per message) then
+        # resumes a short coroutine chain instead of the server's and middleware's frames too.
+        # Cancelling this handler cancels the session with it.
+        await asyncio.create_task(self._session(connection, actor, expires_at, last_seq, since_seq))
+
+    async def _session(
+        self, connection: Connection, actor: Actor, expires_at: float, last_seq: int, since_seq: int | None
+    ) -> None:
+        room_id = connection.room_id
         connection.start_writer()
         await self.hub.attach(connection, last_seq)
         presence = self.services.backends.presence
         member = PresenceMember(connection.user_id, connection.username)
-        first = False
         connection.reader = asyncio.current_task()
         try:
             first = await presence.join(room_id, member, connection.id)
@@ -174,33 +182,34 @@ class Gateway:
             data["recovered"] = not has_more
             connection.seen_seq = records[-1].seq if records else min(since_seq, last_seq)
         data["last_seq"] = max(last_seq, connection.seen_seq)
-        connection.send(codec.encode_frame("connected", data).decode())
+        connection.send(codec.encode_frame("connected", data))
         connection.mark_ready()
 
     async def _receive_loop(self, connection: Connection, actor: Actor) -> None:
-        websocket = connection.websocket
+        receive = connection.receive
         while not connection.is_closing:
-            message = await websocket.receive()
+            message = await receive()
             if message["type"] == "websocket.disconnect":
+                connection.websocket.client_state = WebSocketState.DISCONNECTED
                 return
             text = message.get("text")
             if text is None:
-                connection.send(codec.error_frame("binary frames are not supported", "send JSON text frames").decode())
+                connection.send(codec.error_frame("binary frames are not supported", "send JSON text frames"))
                 continue
             received_at = time.perf_counter()
             try:
                 frame = decode_client_frame(text)
             except FrameError as exc:
-                connection.send(codec.error_frame(exc.error, exc.detail).decode())
+                connection.send(codec.error_frame(exc.error, exc.detail))
                 continue
             if isinstance(frame, SendMessage):
                 await self._send_message(connection, actor, frame, received_at)
                 continue
             if not connection.frames.take():
-                connection.send(codec.error_frame("too many frames", "slow down").decode())
+                connection.send(codec.error_frame("too many frames", "slow down"))
                 continue
             if isinstance(frame, Ping):
-                connection.send(codec.pong_frame().decode())
+                connection.send(codec.pong_frame())
             elif isinstance(frame, TypingStart):
                 await self._typing_start(connection)
             elif isinstance(frame, TypingStop):
@@ -213,7 +222,7 @@ class Gateway:
         if connection.typing:
             await self._typing_stop(connection)
         if self.closing:
-            connection.send(codec.message_error_frame("server shutting down", client_id, True).decode())
+            connection.send(codec.message_error_frame("server shutting down", client_id, True))
             return
         self._in_flight += 1
         self._idle.clear()
@@ -222,15 +231,15 @@ class Gateway:
                 actor, uuid.UUID(connection.room_id), frame.content, client_id, connection.id, received_at
             )
         except InvalidContent as exc:
-            connection.send(codec.message_error_frame(exc.detail, client_id, False).decode())
+            connection.send(codec.message_error_frame(exc.detail, client_id, False))
         except RateLimited as exc:
-            connection.send(codec.rate_limited_frame(client_id, exc.info).decode())
+            connection.send(codec.rate_limited_frame(client_id, exc.info))
         except StorageUnavailable as exc:
-            connection.send(codec.message_error_frame(exc.detail, client_id, True).decode())
+            connection.send(codec.message_error_frame(exc.detail, client_id, True))
         except NotFound:
             connection.close(1008, "not a participant")
         else:
-            connection.send(codec.message_sent_frame(result.message.json, client_id).decode())
+            connection.send(codec.message_sent_frame(result.message.json, client_id))
         finally:
             self._in_flight -= 1
             if self._in_flight == 0:
@@ -260,10 +269,10 @@ class Gateway:
         try:
             claims = self.services.tokens.decode(token)
         except DomainError as exc:
-            connection.send(codec.error_frame(exc.detail, "the current token stays in use").decode())
+            connection.send(codec.error_frame(exc.detail, "the current token stays in use"))
             return actor
         if str(claims.user_id) != connection.user_id:
-            connection.send(codec.error_frame("invalid token", "token belongs to another user").decode())
+            connection.send(codec.error_frame("invalid token", "token belongs to another user"))
             return actor
         self._schedule_expiry(connection, claims.expires_at)
         return Actor(claims.user_id, claims.username)

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from roomcast.backends.base import PubSub
 from roomcast.gateway.connection import Connection
 from roomcast.observability import metrics
-from roomcast.protocol.codec import Envelope, new_message_frame
+from roomcast.protocol.codec import Envelope, new_message_frame, websocket_text_frame
 
 log = logging.getLogger("roomcast.gateway")
 
@@ -94,10 +94,11 @@ class Hub:
                 if connection.user_id == envelope.user_id:
                     connection.close(1008, "removed from room")
         else:
-            frame = envelope.frame.decode()
+            frame = envelope.frame
+            wire = websocket_text_frame(frame)
             for connection in channel.connections.values():
                 if connection.user_id != envelope.user_id:
-                    connection.send(frame)
+                    connection.send(frame, wire)
 
     async def _deliver_message(self, room_id: str, channel: RoomChannel, envelope: Envelope) -> None:
         if envelope.seq <= channel.last_seq:
@@ -110,19 +111,20 @@ class Hub:
                 missed = []
             self._fan_out_missed(channel, missed)
         if envelope.seq > channel.last_seq:  # another delivery may have run during the read
-            self._fan_out(channel, envelope.seq, envelope.frame.decode(), envelope.origin)
+            self._fan_out(channel, envelope.seq, envelope.frame, envelope.origin)
 
     def _fan_out_missed(self, channel: RoomChannel, missed: list[tuple[int, bytes]]) -> None:
         """Messages read back from the database, in seq order, skipping any already delivered."""
         for seq, message_json in missed:
             if seq > channel.last_seq:
-                self._fan_out(channel, seq, new_message_frame(message_json).decode(), "")
+                self._fan_out(channel, seq, new_message_frame(message_json), "")
 
-    def _fan_out(self, channel: RoomChannel, seq: int, frame: str, origin: str) -> None:
+    def _fan_out(self, channel: RoomChannel, seq: int, frame: bytes, origin: str) -> None:
         channel.last_seq = seq
+        wire = websocket_text_frame(frame)  # framed once, written to every socket as is
         delivered = 0
         for connection in channel.connections.values():
             if connection.id != origin:
-                connection.deliver_message(seq, frame)
+                connection.deliver_message(seq, frame, wire)
                 delivered += 1
         metrics.DELIVERIES.inc(delivered)

@@ -6,7 +6,6 @@ publish → answer; notifications are queued after the answer, off the hot path.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 import uuid
@@ -52,7 +51,7 @@ class MessageService:
         self._engine = engine
         self._backends = backends
         self._notifier = notifier
-        self.writer = GroupCommitWriter(engine, self._after_commit)
+        self.writer = GroupCommitWriter(engine, self._after_commit, timeout=COMMIT_TIMEOUT)
 
     def check_content(self, content: object) -> str:
         if not isinstance(content, str):
@@ -86,11 +85,9 @@ class MessageService:
             log.info("rate limit refused", extra={"user_id": str(actor.user_id), "room_id": str(room_id)})
             raise RateLimited(decision)
         draft = MessageDraft(room_id, actor.user_id, actor.username, text, client_id, origin, received_at)
-        future = self.writer.submit(draft)
         try:
-            # A timeout cancels only this wait: the writer still commits (or skips) the draft.
-            async with asyncio.timeout(COMMIT_TIMEOUT):
-                result = await future
+            # A timeout ends only this wait: the writer still commits (or skips) the draft.
+            result = await self.writer.submit(draft)
         except RoomGone:
             await limiter.release(key, decision.token)
             raise NotFound("Room not found") from None

@@ -58,20 +58,26 @@ class RoomGone(StorageError):
 
 
 class GroupCommitWriter:
-    def __init__(self, engine: AsyncEngine, on_committed: OnCommitted, max_batch: int = 500) -> None:
+    def __init__(
+        self, engine: AsyncEngine, on_committed: OnCommitted, max_batch: int = 500, timeout: float = 5.0
+    ) -> None:
         self._engine = engine
         self._on_committed = on_committed
+        self._timeout = timeout
         path = sqlite_file(engine.url)
         self._sqlite = SqliteBatchStore(path, sqlite_pragmas) if path is not None else None
         self._max_batch = max_batch
         self._pending: deque[tuple[MessageDraft, asyncio.Future[CommitResult]]] = deque()
+        self._in_flight: list[tuple[MessageDraft, asyncio.Future[CommitResult]]] = []
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._watchdog: asyncio.Task[None] | None = None
         self._closing = False
         self.batches = 0
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="roomcast-group-commit")
+        self._watchdog = asyncio.create_task(self._expire_waits(), name="roomcast-commit-watchdog")
 
     async def stop(self) -> None:
         """Commit everything already queued, then stop."""
@@ -79,10 +85,13 @@ class GroupCommitWriter:
         self._wakeup.set()
         if self._task is not None:
             await self._task
+        if self._watchdog is not None:
+            self._watchdog.cancel()
         if self._sqlite is not None:
             await self._sqlite.close()
 
     def submit(self, draft: MessageDraft) -> asyncio.Future[CommitResult]:
+        """The draft's outcome; TimeoutError if it is not settled `timeout` s after `received_at`."""
         future: asyncio.Future[CommitResult] = asyncio.get_running_loop().create_future()
         if self._closing:
             future.set_exception(StorageError("server is shutting down"))
@@ -91,13 +100,27 @@ class GroupCommitWriter:
         self._wakeup.set()
         return future
 
+    async def _expire_waits(self) -> None:
+        """Fail the waits of drafts older than the timeout; the writer still commits or skips them.
+
+        One periodic check for every sender instead of a timer per message on the hot path.
+        """
+        while True:
+            await asyncio.sleep(self._timeout / 10)
+            deadline = time.perf_counter() - self._timeout
+            for draft, future in (*self._in_flight, *self._pending):
+                if draft.received_at < deadline and not future.done():
+                    future.set_exception(TimeoutError())
+
     async def _run(self) -> None:
         while True:
             await self._wakeup.wait()
             self._wakeup.clear()
             while self._pending:
                 batch = [self._pending.popleft() for _ in range(min(self._max_batch, len(self._pending)))]
+                self._in_flight = batch
                 await self._process(batch)
+                self._in_flight = []
             if self._closing:
                 return
 
