@@ -2,15 +2,16 @@
 
 `BatchPlan` decides, without I/O, which drafts are new, which repeat a stored `client_id`
 and which repeat another draft of the same batch; the writer then bumps each room's
-`last_seq` and lets the plan hand out the seqs. `SqliteBatchStore` runs a whole batch as one
-call into a thread of its own on a plain `sqlite3` connection: the same rows SQLAlchemy would
-write, without a thread round trip per statement.
+`last_seq` and lets the plan hand out the seqs. `SqliteBatchStore` writes a whole batch on a
+plain `sqlite3` connection (the same rows SQLAlchemy would write) and syncs it in one hop to
+a worker thread.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sqlite3
 import uuid
 from collections.abc import Mapping, Sequence
@@ -23,6 +24,7 @@ from sqlalchemy.engine import URL
 from roomcast.storage.records import CommitResult, MessageDraft, MessageRecord
 
 ClientKey = tuple[uuid.UUID, uuid.UUID, str]
+_fdatasync = getattr(os, "fdatasync", os.fsync)
 Outcome = CommitResult | Exception
 
 
@@ -109,20 +111,43 @@ def _stamp(moment: datetime) -> str:
 
 
 class SqliteBatchStore:
-    """Commits batches on one sqlite3 connection, in one worker thread (one hop per batch)."""
+    """Commits batches on one sqlite3 connection: the transaction on the event loop, the fsync off it.
+
+    A batch's statements take tens of microseconds of CPU, but run in a worker thread they hand
+    the GIL back and forth once per statement (a context switch each, measured as ~30% of the
+    server's CPU under load). So the transaction runs on the loop with `synchronous=NORMAL`
+    (WAL frames written, not yet synced), and one worker-thread call then fdatasyncs the WAL
+    before any sender is answered or anything is published: the durability of `synchronous=FULL`
+    for every acknowledged message, with one thread hop per batch. The loop never waits for a
+    lock: when another connection holds the write lock, that batch runs in the worker thread.
+    Checkpoints, which fsync the database file, run there too instead of inside a commit.
+    """
+
+    CHECKPOINT_BYTES = 8 * 1024 * 1024
+    LOCK_TIMEOUT = 5.0
 
     def __init__(self, path: str, pragmas: Any) -> None:
         self._path = path
+        self._wal_path = path + "-wal"
         self._pragmas = pragmas
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="roomcast-sqlite-writer")
         self._db: sqlite3.Connection | None = None
+        self._checkpointer: sqlite3.Connection | None = None
+        self._directory_synced = False
         self._closed = False
 
     async def commit(
         self, drafts: Sequence[MessageDraft], lookup: bool, now: datetime, gone: type[Exception]
     ) -> list[Outcome]:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._commit, drafts, lookup, now, gone)
+        try:
+            outcomes = self._commit(drafts, lookup, now, gone)
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+                raise
+            outcomes = await loop.run_in_executor(self._executor, self._commit_waiting, drafts, lookup, now, gone)
+        await loop.run_in_executor(self._executor, self._sync)
+        return outcomes
 
     async def close(self) -> None:
         if self._closed:
@@ -134,15 +159,49 @@ class SqliteBatchStore:
 
     def _connection(self) -> sqlite3.Connection:
         if self._db is None:
-            db = sqlite3.connect(self._path, timeout=5, isolation_level=None, check_same_thread=False)
+            db = sqlite3.connect(self._path, timeout=0, isolation_level=None, check_same_thread=False)
             self._pragmas(db, None)
+            for pragma in ("PRAGMA busy_timeout=0", "PRAGMA synchronous=NORMAL", "PRAGMA wal_autocheckpoint=0"):
+                db.execute(pragma)
             self._db = db
         return self._db
 
     def _close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+        for db in (self._db, self._checkpointer):
+            if db is not None:
+                db.close()
+        self._db = self._checkpointer = None
+
+    def _commit_waiting(
+        self, drafts: Sequence[MessageDraft], lookup: bool, now: datetime, gone: type[Exception]
+    ) -> list[Outcome]:
+        """The same batch in the worker thread, waiting up to LOCK_TIMEOUT for the write lock."""
+        db = self._connection()
+        db.execute(f"PRAGMA busy_timeout={int(self.LOCK_TIMEOUT * 1000)}")
+        try:
+            return self._commit(drafts, lookup, now, gone)
+        finally:
+            db.execute("PRAGMA busy_timeout=0")
+
+    def _sync(self) -> None:
+        """Make every commit so far durable (the WAL is all a commit writes), then checkpoint if due."""
+        fd = os.open(self._wal_path, os.O_RDONLY)
+        try:
+            _fdatasync(fd)
+        finally:
+            os.close(fd)
+        if not self._directory_synced:
+            # The WAL file's own directory entry, once: a crash must not lose the file itself.
+            directory = os.open(os.path.dirname(os.path.abspath(self._wal_path)), os.O_RDONLY)
+            try:
+                os.fsync(directory)
+            finally:
+                os.close(directory)
+            self._directory_synced = True
+        if os.path.getsize(self._wal_path) > self.CHECKPOINT_BYTES:
+            if self._checkpointer is None:
+                self._checkpointer = sqlite3.connect(self._path, timeout=0, isolation_level=None)
+            self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def _commit(
         self, drafts: Sequence[MessageDraft], lookup: bool, now: datetime, gone: type[Exception]
