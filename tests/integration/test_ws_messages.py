@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 
 from sqlalchemy import text
 
@@ -174,3 +175,25 @@ async def test_each_stored_message_is_timed_from_receipt_to_commit_and_delivery(
     after = (await live.http.get("/metrics")).text
     for name in names:
         assert sample(after, name) - sample(before, name) == 2, name
+
+
+async def test_a_held_write_lock_delays_the_commit_but_never_the_event_loop(live: LiveServer) -> None:
+    """Another connection holding SQLite's write lock: the batch waits off the loop, then commits."""
+    url = live.services.settings.database_url
+    if not url.startswith("sqlite"):
+        return  # a PostgreSQL run: row locks, no database-wide write lock to hold
+    users, room, (a, b) = await live.joined(2)
+    blocker = sqlite3.connect(url.split("///", 1)[1], isolation_level=None, check_same_thread=False)
+    try:
+        blocker.execute("BEGIN IMMEDIATE")
+        await a.send("send_message", content="waits for the lock", client_id="locked")
+        await b.send("ping")
+        await b.expect("pong", timeout=1)  # the loop kept serving while the batch waited
+        await a.silent(("message_sent",), within=0.3)
+        blocker.execute("COMMIT")
+    finally:
+        blocker.close()
+    sent = await a.expect("message_sent", timeout=5)
+    assert sent["client_id"] == "locked" and sent["message"]["seq"] == 1
+    assert (await b.expect("new_message"))["message"]["id"] == sent["message"]["id"]
+    assert [m["content"] for m in await history(live, users[0], room["id"])] == ["waits for the lock"]

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import case, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -86,26 +86,42 @@ class Notifier:
         by_room: dict[uuid.UUID, list[MessageRecord]] = {}
         for record in records:
             by_room.setdefault(record.room_id, []).append(record)
+        online_by_room = {
+            room_id: {uuid.UUID(m.user_id) for m in await self._presence.online(str(room_id))} for room_id in by_room
+        }
         # Read first, outside any write transaction, then write everything in one short
-        # transaction: the write lock is what the group commit needs too.
-        query = (
-            select(participants.c.room_id, participants.c.user_id, users.c.username, participants.c.last_read_seq)
-            .join(users, users.c.id == participants.c.user_id)
-            .where(participants.c.room_id.in_(list(by_room)))
-        )
+        # transaction: the write lock is what the group commit needs too. Rooms whose
+        # participants are all online and whose messages mention nobody need no notification,
+        # and a count per room (not a row per participant) is enough to tell.
+        sizes = select(participants.c.room_id, func.count()).where(participants.c.room_id.in_(list(by_room)))
         async with self._engine.connect() as conn:
+            counts = dict((await conn.execute(sizes.group_by(participants.c.room_id))).all())
+            wanted = [
+                room_id
+                for room_id, room_records in by_room.items()
+                if counts.get(room_id, 0) > len(online_by_room[room_id])
+                or any(mentioned_names(record.content) for record in room_records)
+            ]
+            if not wanted:
+                return
+            query = (
+                select(participants.c.room_id, participants.c.user_id, users.c.username, participants.c.last_read_seq)
+                .join(users, users.c.id == participants.c.user_id)
+                .where(participants.c.room_id.in_(wanted))
+            )
             rows = (await conn.execute(query)).all()
         members: dict[uuid.UUID, list[tuple[uuid.UUID, str, int]]] = {}
         for room_id, user_id, username, last_read in rows:
             members.setdefault(room_id, []).append((user_id, username, last_read))
         upserts: dict[tuple[uuid.UUID, uuid.UUID, str], list[Any]] = {}
-        for room_id, room_records in by_room.items():
+        for room_id in wanted:
+            room_records = by_room[room_id]
             room_members = members.get(room_id, [])
             names = {username.lower(): user_id for user_id, username, _ in room_members}
             # A message at or below a participant's read mark was already read, or predates
             # their joining the room; neither is news to them.
             read_upto = {user_id: last_read for user_id, _, last_read in room_members}
-            online = {uuid.UUID(m.user_id) for m in await self._presence.online(str(room_id))}
+            online = online_by_room[room_id]
             for record in room_records:
                 for user_id, _, last_read in room_members:
                     if user_id != record.sender_id and user_id not in online and record.seq > last_read:
