@@ -103,7 +103,7 @@ def find_bench_dir() -> Path | None:
 
 @dataclass
 class Probe:
-    """CPU (share of one core) and RSS of the server process, if it is known."""
+    """CPU (share of one core) and RSS of the server, if it is known: the process and its workers."""
 
     pid: int | None
     _process: psutil.Process | None = None
@@ -114,10 +114,17 @@ class Probe:
         if self.pid is not None:
             self._process = psutil.Process(self.pid)
 
-    def _cpu_seconds(self) -> float:
+    def _tree(self) -> list[psutil.Process]:
         assert self._process is not None
-        times = self._process.cpu_times()
-        return float(times.user + times.system)
+        return [self._process, *self._process.children(recursive=True)]
+
+    def _cpu_seconds(self) -> float:
+        total = 0.0
+        for process in self._tree():
+            with contextlib.suppress(psutil.Error):
+                times = process.cpu_times()
+                total += times.user + times.system
+        return total
 
     def mark(self) -> None:
         if self._process is not None:
@@ -130,7 +137,13 @@ class Probe:
         return 100.0 * (self._cpu_seconds() - self._cpu) / elapsed if elapsed > 0 else None
 
     def rss(self) -> int | None:
-        return int(self._process.memory_info().rss) if self._process is not None else None
+        if self._process is None:
+            return None
+        total = 0
+        for process in self._tree():
+            with contextlib.suppress(psutil.Error):
+                total += process.memory_info().rss
+        return total
 
 
 @dataclass

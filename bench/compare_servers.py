@@ -1,0 +1,118 @@
+"""roomcast under each ASGI server and WebSocket implementation, measured by `roomcast bench`.
+
+    python bench/compare_servers.py --rates 2000,3000,4000,4500,5000 --duration 8
+
+Each server runs the same app (`roomcast.app:create_app`, embedded mode, a fresh SQLite file)
+pinned to core 0; the generator runs on core 1. Only uvicorn's websockets-sansio protocol lets
+the gateway write finished frames to the transport itself (gateway/connection.py); on every
+other server the gateway falls back to `websocket.send_text` from a writer task per socket.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from roomcast.bench.targets import free_port
+
+APP = "roomcast.app:create_app"
+SERVERS: dict[str, list[str]] = {
+    "uvicorn websockets-sansio": ["uvicorn", "--factory", APP, "--ws", "websockets-sansio", "--loop", "uvloop"],
+    "uvicorn websockets": ["uvicorn", "--factory", APP, "--ws", "websockets", "--loop", "uvloop"],
+    "uvicorn wsproto": ["uvicorn", "--factory", APP, "--ws", "wsproto", "--loop", "uvloop"],
+    "hypercorn": ["hypercorn", "--worker-class", "uvloop", f"{APP}()"],
+    "granian": ["granian", "--interface", "asgi", "--factory", "--loop", "uvloop", APP],
+}
+
+
+def bind_args(name: str, port: int) -> list[str]:
+    if name.startswith("roomcast"):
+        return ["--host", "127.0.0.1", "--port", str(port)]
+    if name.startswith("uvicorn"):
+        return ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"]
+    if name == "hypercorn":
+        return ["--bind", f"127.0.0.1:{port}", "--log-level", "warning"]
+    return ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"]
+
+
+def wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            if httpx.get(url + "/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("server did not become healthy")
+
+
+def measure(
+    name: str,
+    command: list[str],
+    rates: str,
+    duration: float,
+    scenario: str,
+    env_extra: dict[str, str] | None = None,
+    pin_server: bool = True,
+) -> str:
+    """Start `command` (plus its bind arguments) on a fresh database, run the scenario against it."""
+    if shutil.which(command[0]) is None:
+        return f"== {name}: not installed (pip install '.[bench]')\n"
+    with tempfile.TemporaryDirectory(prefix="roomcast-asgi-") as workdir:
+        env = {
+            **os.environ,
+            "DATABASE_URL": f"sqlite+aiosqlite:///{Path(workdir) / 'bench.db'}",
+            "JWT_SECRET": "bench-secret-bench-secret-bench-secret",
+            "MESSAGE_RATE_LIMIT": "1000000000",
+            "ACCESS_TOKEN_TTL": "86400",
+            **(env_extra or {}),
+        }
+        subprocess.run([sys.executable, "-m", "roomcast", "migrate"], env=env, check=True, capture_output=True)
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        pin = ["taskset", "-c", "0"] if pin_server and shutil.which("taskset") else []
+        log = open(Path(workdir) / "server.log", "wb")  # noqa: SIM115 - closed with the server below
+        server = subprocess.Popen(
+            [*pin, *command, *bind_args(name, port)], env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            wait_healthy(url, server)
+            load_pin = ["taskset", "-c", "1"] if shutil.which("taskset") else []
+            bench = [sys.executable, "-m", "roomcast", "bench", scenario, "--url", url, "--kind", "roomcast"]
+            bench += ["--server-pid", str(server.pid), "--rates", rates, "--duration", str(duration)]
+            bench += ["--keep-going", "--quiet", "--no-pin"]
+            result = subprocess.run([*load_pin, *bench], env=env, capture_output=True, text=True)
+            return f"== {name}\n{result.stdout}{result.stderr[-2000:] if result.returncode else ''}"
+        finally:
+            server.terminate()
+            try:
+                server.wait(10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+            log.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rates", default="2000,3000,4000,4500,5000")
+    parser.add_argument("--duration", type=float, default=8)
+    parser.add_argument("--scenario", default="S1")
+    parser.add_argument("--servers", default=",".join(SERVERS), help="comma list of: " + ", ".join(SERVERS))
+    args = parser.parse_args()
+    for name in args.servers.split(","):
+        print(measure(name, SERVERS[name], args.rates, args.duration, args.scenario), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""Scaled mode under `roomcast bench`: PostgreSQL, then the Redis hop, then two workers.
+
+    python bench/scaled_mode.py --rates 1000,2000,3000 --duration 8
+
+1. one worker, PostgreSQL, in-process backend, pinned to core 0: the database alone;
+2. one worker, PostgreSQL, Redis backend, pinned to core 0: the same plus the Redis hop
+   (rate limiter, cache, pub/sub), so the difference is what Redis costs;
+3. two workers (`roomcast serve --workers 2`), PostgreSQL and Redis, not pinned: the scale-out.
+
+Needs PostgreSQL (ROOMCAST_BENCH_POSTGRES, default postgresql://postgres@127.0.0.1:5432) and
+Redis (ROOMCAST_BENCH_REDIS, default redis://127.0.0.1:6379/5, flushed before each run).
+PostgreSQL, Redis and the generator share the machine's cores with the server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+
+import asyncpg
+import redis.asyncio as redis
+from compare_servers import measure
+
+POSTGRES = os.environ.get("ROOMCAST_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
+REDIS = os.environ.get("ROOMCAST_BENCH_REDIS", "redis://127.0.0.1:6379/5")
+DATABASE = "roomcast_bench"
+
+
+async def fresh_stores() -> None:
+    admin = await asyncpg.connect(POSTGRES + "/postgres")
+    try:
+        await admin.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+        await admin.execute(f"CREATE DATABASE {DATABASE}")
+    finally:
+        await admin.close()
+    client = redis.from_url(REDIS)
+    try:
+        await client.flushdb()
+    finally:
+        await client.aclose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rates", default="1000,2000,3000,4000")
+    parser.add_argument("--duration", type=float, default=8)
+    parser.add_argument("--scenario", default="S1")
+    args = parser.parse_args()
+    database = {"DATABASE_URL": f"postgresql+asyncpg://{POSTGRES.split('://', 1)[1]}/{DATABASE}"}
+    with_redis = {**database, "REDIS_URL": REDIS}
+    runs = [
+        ("roomcast, 1 worker, PostgreSQL, in-process backend", ["roomcast", "serve"], database, True),
+        ("roomcast, 1 worker, PostgreSQL + Redis", ["roomcast", "serve"], with_redis, True),
+        ("roomcast, 2 workers, PostgreSQL + Redis", ["roomcast", "serve", "--workers", "2"], with_redis, False),
+    ]
+    for name, command, env, pinned in runs:
+        asyncio.run(fresh_stores())
+        print(measure(name, command, args.rates, args.duration, args.scenario, env, pinned), flush=True)
+
+
+if __name__ == "__main__":
+    main()
