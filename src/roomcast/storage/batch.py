@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy.engine import URL
 
+from roomcast.storage.ids import uuid7
 from roomcast.storage.records import CommitResult, MessageDraft, MessageRecord
 
 ClientKey = tuple[uuid.UUID, uuid.UUID, str]
@@ -63,7 +64,7 @@ class BatchPlan:
         for offset, index in enumerate(indexes):
             draft = self.drafts[index]
             record = MessageRecord(
-                id=uuid.uuid4(),
+                id=uuid7(),
                 room_id=room_id,
                 seq=last_seq - len(indexes) + 1 + offset,
                 sender_id=draft.sender_id,
