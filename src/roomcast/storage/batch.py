@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import sqlite3
 import uuid
@@ -26,6 +27,7 @@ from roomcast.storage.records import CommitResult, MessageDraft, MessageRecord
 
 ClientKey = tuple[uuid.UUID, uuid.UUID, str]
 _fdatasync = getattr(os, "fdatasync", os.fsync)
+log = logging.getLogger("roomcast.storage.batch")
 Outcome = CommitResult | Exception
 
 
@@ -132,6 +134,9 @@ class SqliteBatchStore:
         self._wal_path = path + "-wal"
         self._pragmas = pragmas
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="roomcast-sqlite-writer")
+        # Checkpoints take tens of milliseconds: in a thread of their own, so no fsync waits behind one.
+        self._checkpoints = ThreadPoolExecutor(max_workers=1, thread_name_prefix="roomcast-sqlite-checkpoint")
+        self._checkpointing = False
         self._db: sqlite3.Connection | None = None
         self._checkpointer: sqlite3.Connection | None = None
         self._directory_synced = False
@@ -155,8 +160,10 @@ class SqliteBatchStore:
             return
         self._closed = True
         loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._checkpoints, self._close_checkpointer)
         await loop.run_in_executor(self._executor, self._close)
         self._executor.shutdown(wait=False)
+        self._checkpoints.shutdown(wait=False)
 
     def _connection(self) -> sqlite3.Connection:
         if self._db is None:
@@ -168,10 +175,14 @@ class SqliteBatchStore:
         return self._db
 
     def _close(self) -> None:
-        for db in (self._db, self._checkpointer):
-            if db is not None:
-                db.close()
-        self._db = self._checkpointer = None
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def _close_checkpointer(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.close()
+            self._checkpointer = None
 
     def _commit_waiting(
         self, drafts: Sequence[MessageDraft], lookup: bool, now: datetime, gone: type[Exception]
@@ -199,10 +210,19 @@ class SqliteBatchStore:
             finally:
                 os.close(directory)
             self._directory_synced = True
-        if os.path.getsize(self._wal_path) > self.CHECKPOINT_BYTES:
+        if not self._checkpointing and os.path.getsize(self._wal_path) > self.CHECKPOINT_BYTES:
+            self._checkpointing = True
+            self._checkpoints.submit(self._checkpoint)
+
+    def _checkpoint(self) -> None:
+        try:
             if self._checkpointer is None:
                 self._checkpointer = sqlite3.connect(self._path, timeout=0, isolation_level=None)
             self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error as exc:
+            log.warning("WAL checkpoint failed", extra={"error": repr(exc)})
+        finally:
+            self._checkpointing = False
 
     def _commit(
         self, drafts: Sequence[MessageDraft], lookup: bool, now: datetime, gone: type[Exception]

@@ -48,7 +48,7 @@ OnCommitted = Callable[[Sequence[CommitResult]], Awaitable[None]]
 ClientKey = tuple[uuid.UUID, uuid.UUID, str]
 # A batch this large means senders are queueing: the next one waits LINGER seconds first.
 LINGER_FROM_BATCH = 8
-LINGER = 0.002
+LINGER = 0.004
 INTEGRITY_ERRORS = (IntegrityError, sqlite3.IntegrityError)
 
 
