@@ -71,8 +71,46 @@ def server_protocol(websocket: WebSocket) -> Any | None:
     return None
 
 
+class WriteCoalescer:
+    """One write per socket for everything a broadcast pass and its immediate aftermath send.
+
+    A group commit fans out many messages at once, and the senders' `message_sent` frames
+    follow a loop iteration later. From `hold()` until two loop iterations later, direct-write
+    connections keep their frames in a list; `flush` then writes each socket's frames with one
+    `write`: a socket that gets three frames costs one syscall instead of three (the syscalls
+    are most of the fan-out's CPU). Order per socket is kept, and a closing socket flushes first.
+    """
+
+    def __init__(self) -> None:
+        self.holding = False
+        self.dirty: list[Connection] = []
+
+    def hold(self) -> None:
+        if self.holding:
+            return
+        self.holding = True
+        loop = asyncio.get_running_loop()
+        # The second hop lets the tasks woken by this pass (senders awaiting their commit) add
+        # their frames before the flush.
+        loop.call_soon(loop.call_soon, self.flush)
+
+    def flush(self) -> None:
+        self.holding = False
+        dirty, self.dirty = self.dirty, []
+        for connection in dirty:
+            connection.flush()
+
+
 class Connection:
-    def __init__(self, websocket: WebSocket, room_id: str, user_id: str, username: str, queue_limit: int) -> None:
+    def __init__(
+        self,
+        websocket: WebSocket,
+        room_id: str,
+        user_id: str,
+        username: str,
+        queue_limit: int,
+        coalescer: WriteCoalescer | None = None,
+    ) -> None:
         self.id = uuid.uuid4().hex
         self.websocket = websocket
         self.room_id = room_id
@@ -103,6 +141,8 @@ class Connection:
         self.receive: Callable[[], Awaitable[Message]] = protocol.receive if protocol is not None else websocket.receive
         # Frames written since the transport's buffer was last empty: those still waiting.
         self._unflushed = 0
+        self._coalescer = coalescer or WriteCoalescer()
+        self._out: list[bytes] = []  # frames held by the coalescer, not yet written
         self._finisher: asyncio.Future[None] | None = None
 
     @property
@@ -122,12 +162,19 @@ class Connection:
             if transport.is_closing():
                 return
             if transport.get_write_buffer_size() == 0:
-                self._unflushed = 0
+                self._unflushed = len(self._out)
             elif self._unflushed >= self.queue_limit:
                 self._too_slow(self._unflushed)
                 return
-            transport.write(wire if wire is not None else websocket_text_frame(frame))
             self._unflushed += 1
+            data = wire if wire is not None else websocket_text_frame(frame)
+            coalescer = self._coalescer
+            if coalescer.holding:
+                if not self._out:
+                    coalescer.dirty.append(self)
+                self._out.append(data)
+            else:
+                transport.write(data)
             return
         if len(self._queue) >= self.queue_limit:
             self._too_slow(len(self._queue))
@@ -138,6 +185,13 @@ class Connection:
             return
         self._queue.append(frame)
         self._wakeup.set()
+
+    def flush(self) -> None:
+        """Write the frames the coalescer held, as one write."""
+        out, self._out = self._out, []
+        transport = self._transport
+        if out and transport is not None and not transport.is_closing():
+            transport.write(out[0] if len(out) == 1 else b"".join(out))
 
     def _too_slow(self, waiting: int) -> None:
         log.warning(
@@ -167,6 +221,7 @@ class Connection:
         """Flush what is queued (up to CLOSE_TIMEOUT), then close with `code`."""
         if self._closing:
             return
+        self.flush()
         self._closing = True
         self._close_code = code
         self._close_reason = reason

@@ -95,7 +95,12 @@ class Gateway:
             await websocket.close(1008, refusal.reason)
             return
         connection = Connection(
-            websocket, room_id, str(actor.user_id), actor.username, self.services.settings.send_queue_limit
+            websocket,
+            room_id,
+            str(actor.user_id),
+            actor.username,
+            self.services.settings.send_queue_limit,
+            self.hub.coalescer,
         )
         # The session runs in a task of its own: every wakeup (one or two per message) then
         # resumes a short coroutine chain instead of the server's and middleware's frames too.

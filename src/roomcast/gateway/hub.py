@@ -12,7 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from roomcast.backends.base import PubSub
-from roomcast.gateway.connection import Connection
+from roomcast.gateway.connection import Connection, WriteCoalescer
 from roomcast.observability import metrics
 from roomcast.protocol.codec import Envelope, new_message_frame, websocket_text_frame
 
@@ -36,6 +36,7 @@ class Hub:
         self._pubsub = pubsub
         self._read_gap = read_gap
         self.rooms: dict[str, RoomChannel] = {}
+        self.coalescer = WriteCoalescer()
 
     async def start(self) -> None:
         await self._pubsub.start(self.on_payload, self.resync)
@@ -82,6 +83,7 @@ class Hub:
         channel = self.rooms.get(room_id)
         if channel is None:
             return
+        self.coalescer.hold()
         try:
             envelope = Envelope.decode(payload)
         except Exception:
