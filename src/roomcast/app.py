@@ -86,7 +86,7 @@ def tune_garbage_collector() -> None:
     """
     gc.collect()
     gc.freeze()
-    gc.set_threshold(GC_THRESHOLD, 20, 20)
+    gc.set_threshold(GC_THRESHOLD, 20, 100)
 
 
 def _install_error_handlers(app: FastAPI) -> None:
