@@ -1,8 +1,10 @@
-"""One WebSocket connection: its identity, its bounded send queue and the task that writes it.
+"""One WebSocket connection: its identity, how frames reach its socket, and its slow-consumer limit.
 
-Fan-out only appends to the queue, so a slow socket never holds back a room: when more than
-SEND_QUEUE_LIMIT frames wait, the connection is closed with 1013 and its client recovers
-with `since_seq`.
+Under uvicorn's websockets-sansio protocol a connection writes finished frames to the transport
+itself (held briefly by the `WriteCoalescer` during a broadcast); on any other server it queues
+them for a writer task. Either way sending never waits, so a slow socket never holds back a
+room: when more than SEND_QUEUE_LIMIT frames wait, the connection is closed with 1013 and its
+client recovers with `since_seq`.
 """
 
 from __future__ import annotations
