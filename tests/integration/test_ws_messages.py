@@ -197,3 +197,27 @@ async def test_a_held_write_lock_delays_the_commit_but_never_the_event_loop(live
     assert sent["client_id"] == "locked" and sent["message"]["seq"] == 1
     assert (await b.expect("new_message"))["message"]["id"] == sent["message"]["id"]
     assert [m["content"] for m in await history(live, users[0], room["id"])] == ["waits for the lock"]
+
+
+async def test_a_commit_stuck_past_five_seconds_answers_a_retryable_error(live: LiveServer, monkeypatch) -> None:
+    """SPEC §4: a message not committed within 5 s gets message_error (retryable) and no broadcast."""
+    users, room, (a, b) = await live.joined(2)
+    writer = live.services.messages.writer
+    release = asyncio.Event()
+    real_commit = writer._commit
+
+    async def stuck_commit(drafts, lookup=True):
+        await release.wait()
+        return await real_commit(drafts, lookup)
+
+    monkeypatch.setattr(writer, "_commit", stuck_commit)
+    await a.send("send_message", content="stuck", client_id="slow-1")
+    error = await a.expect("message_error", timeout=7)
+    assert error["client_id"] == "slow-1" and error["retryable"] is True
+    await b.silent(("new_message",), within=0.2)
+    release.set()
+    # The writer still commits the draft; the retry finds it by client_id instead of storing it twice.
+    await a.send("send_message", content="stuck", client_id="slow-1")
+    sent = await a.expect("message_sent", timeout=5)
+    assert sent["message"]["seq"] == 1
+    assert [m["content"] for m in await history(live, users[0], room["id"])] == ["stuck"]
