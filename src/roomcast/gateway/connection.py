@@ -111,7 +111,7 @@ class Connection:
         user_id: str,
         username: str,
         queue_limit: int,
-        coalescer: WriteCoalescer | None = None,
+        coalescer: WriteCoalescer,
     ) -> None:
         self.id = uuid.uuid4().hex
         self.websocket = websocket
@@ -143,7 +143,7 @@ class Connection:
         self.receive: Callable[[], Awaitable[Message]] = protocol.receive if protocol is not None else websocket.receive
         # Frames written since the transport's buffer was last empty: those still waiting.
         self._unflushed = 0
-        self._coalescer = coalescer or WriteCoalescer()
+        self._coalescer = coalescer
         self._out: list[bytes] = []  # frames held by the coalescer, not yet written
         self._finisher: asyncio.Future[None] | None = None
 

@@ -86,6 +86,7 @@ class Notifier:
         by_room: dict[uuid.UUID, list[MessageRecord]] = {}
         for record in records:
             by_room.setdefault(record.room_id, []).append(record)
+        mentions = {record.id: mentioned_names(record.content) for record in records}
         online_by_room = {
             room_id: {uuid.UUID(m.user_id) for m in await self._presence.online(str(room_id))} for room_id in by_room
         }
@@ -100,7 +101,7 @@ class Notifier:
                 room_id
                 for room_id, room_records in by_room.items()
                 if counts.get(room_id, 0) > len(online_by_room[room_id])
-                or any(mentioned_names(record.content) for record in room_records)
+                or any(mentions[record.id] for record in room_records)
             ]
             if not wanted:
                 return
@@ -126,7 +127,7 @@ class Notifier:
                 for user_id, _, last_read in room_members:
                     if user_id != record.sender_id and user_id not in online and record.seq > last_read:
                         _count(upserts, (room_id, user_id, "message"), record)
-                for name in mentioned_names(record.content):
+                for name in mentions[record.id]:
                     target = names.get(name)
                     if target is not None and target != record.sender_id and record.seq > read_upto[target]:
                         _count(upserts, (room_id, target, "mention"), record)

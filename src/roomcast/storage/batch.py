@@ -15,7 +15,7 @@ import logging
 import os
 import sqlite3
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
@@ -167,7 +167,7 @@ class SqliteBatchStore:
 
     def _connection(self) -> sqlite3.Connection:
         if self._db is None:
-            db = sqlite3.connect(self._path, timeout=0, isolation_level=None, check_same_thread=False)
+            db = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
             self._pragmas(db, None)
             for pragma in ("PRAGMA busy_timeout=0", "PRAGMA synchronous=NORMAL", "PRAGMA wal_autocheckpoint=0"):
                 db.execute(pragma)
@@ -197,18 +197,10 @@ class SqliteBatchStore:
 
     def _sync(self) -> None:
         """Make every commit so far durable (the WAL is all a commit writes), then checkpoint if due."""
-        fd = os.open(self._wal_path, os.O_RDONLY)
-        try:
-            _fdatasync(fd)
-        finally:
-            os.close(fd)
+        _sync_file(self._wal_path, _fdatasync)
         if not self._directory_synced:
             # The WAL file's own directory entry, once: a crash must not lose the file itself.
-            directory = os.open(os.path.dirname(os.path.abspath(self._wal_path)), os.O_RDONLY)
-            try:
-                os.fsync(directory)
-            finally:
-                os.close(directory)
+            _sync_file(os.path.dirname(os.path.abspath(self._wal_path)), os.fsync)
             self._directory_synced = True
         if not self._checkpointing and os.path.getsize(self._wal_path) > self.CHECKPOINT_BYTES:
             self._checkpointing = True
@@ -276,3 +268,11 @@ class SqliteBatchStore:
             )
             found[(record.room_id, record.sender_id, row[6])] = record
         return found
+
+
+def _sync_file(path: str, sync: Callable[[int], None]) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        sync(fd)
+    finally:
+        os.close(fd)

@@ -54,9 +54,9 @@ class MessageDraft:
     sender_username: str
     content: str
     client_id: str | None
-    origin: str = ""
-    # perf_counter() when the send arrived, for the receive->commit and receive->delivered metrics.
-    received_at: float = 0.0
+    origin: str  # the sending connection ("" for REST), which gets no copy of the broadcast
+    # perf_counter() when the send arrived: the commit timeout and the latency metrics count from it.
+    received_at: float
 
 
 @dataclass(slots=True)
