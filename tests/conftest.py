@@ -31,6 +31,13 @@ from roomcast.storage.migrate import upgrade_engine
 
 TEST_SECRET = "test-secret-for-roomcast-tests-only"
 PASSWORD = "correct horse battery"
+# The suite registers and logs in many users from 127.0.0.1 and opens many sockets per user:
+# the abuse limits are raised for it; the tests of those limits set them low again themselves.
+SUITE_LIMITS: dict[str, Any] = {
+    "login_rate_limit": "100000/60",
+    "register_rate_limit": "100000/60",
+    "max_connections_per_user": 1000,
+}
 
 
 def test_database_url(tmp_path: Path) -> str:
@@ -66,7 +73,11 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
     redis_url = scaled_test_redis_url()
 
     def make(**overrides: Any) -> Settings:
-        values: dict[str, Any] = {"database_url": test_database_url(tmp_path), "jwt_secret": TEST_SECRET}
+        values: dict[str, Any] = {
+            "database_url": test_database_url(tmp_path),
+            "jwt_secret": TEST_SECRET,
+            **SUITE_LIMITS,
+        }
         if redis_url:
             values["redis_url"] = redis_url
         values.update(overrides)

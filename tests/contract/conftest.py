@@ -12,7 +12,7 @@ from roomcast.backends.redis import create_redis_backends
 from roomcast.config import load_settings
 from tests.contract.env import redis_url
 
-SECRET = "contract-test-secret-0123456789"
+SECRET = "contract-test-secret-0123456789abcdef"
 
 
 async def flush(url: str) -> None:

@@ -296,6 +296,10 @@ def start_server(kind: str, pin: bool, send_queue_limit: int | None = None) -> T
             JWT_SECRET="bench-secret-" + uuid.uuid4().hex,
             MESSAGE_RATE_LIMIT="1000000000",
             ACCESS_TOKEN_TTL="86400",
+            # Thousands of users register and connect from one address.
+            LOGIN_RATE_LIMIT="1000000000/60",
+            REGISTER_RATE_LIMIT="1000000000/60",
+            MAX_CONNECTIONS_PER_USER="1000000",
         )
         if send_queue_limit is not None:
             env["SEND_QUEUE_LIMIT"] = str(send_queue_limit)
