@@ -1,5 +1,7 @@
 # roomcast: the web client built with Node, served by the Python package.
-# docker build -t roomcast .  ·  see compose.yaml and docs/deployment.md for a scaled setup.
+# docker build -t roomcast .
+# docker run -p 8000:8000 -v roomcast-data:/data roomcast   (embedded: SQLite and secret in /data)
+# compose.yaml and docs/deployment.md: the scaled setup, the proxy and the security settings.
 
 FROM node:20-bookworm-slim AS web
 WORKDIR /src/frontend
@@ -9,10 +11,13 @@ COPY frontend/ ./
 RUN npm run build
 
 FROM python:3.12-slim-bookworm
+# Embedded mode keeps its SQLite database and its generated JWT secret (written next to the
+# database) in /data, a volume: recreating the container keeps every message and every token.
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     WEB_DIST=/app/web \
+    DATABASE_URL=sqlite+aiosqlite:////data/roomcast.db \
     HOST=0.0.0.0 \
     PORT=8000 \
     WORKERS=1
@@ -21,7 +26,9 @@ COPY pyproject.toml README.md ./
 COPY src ./src
 RUN pip install . && rm -rf src
 COPY --from=web /src/frontend/dist /app/web
-RUN useradd --system --uid 10001 roomcast && chown roomcast /app
+RUN useradd --system --uid 10001 roomcast && mkdir /data && chown roomcast /app /data
+# Declared after the chown: a new volume starts as a copy of /data, owned by roomcast.
+VOLUME ["/data"]
 USER roomcast
 EXPOSE 8000
 # SIGTERM drains: in-flight messages are committed and delivered, sockets close with 1001.

@@ -1,7 +1,10 @@
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { App } from "./App";
+import { keepSignedIn } from "./services";
 import "./styles.css";
+
+keepSignedIn();
 
 const root = document.getElementById("root");
 if (root) {

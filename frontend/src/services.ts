@@ -1,7 +1,9 @@
-// The app's single instances: the store, the REST client, and a factory for room connections.
+// The app's single instances: the store, the REST client, the session keeper, and a factory
+// for room connections.
 import { Api } from "./realtime/api";
 import { RoomClient, type SocketLike } from "./realtime/client";
-import { Store, type KeyValueStorage } from "./realtime/store";
+import { SessionKeeper } from "./realtime/session";
+import { SESSION_KEY, Store, type KeyValueStorage } from "./realtime/store";
 
 function browserStorage(): KeyValueStorage | null {
   try {
@@ -17,10 +19,40 @@ export const store = new Store(browserStorage());
 
 export const SESSION_EXPIRED = "Your session expired. Log in again: your draft is kept.";
 
-export const api = new Api(
-  () => store.getState().session?.token ?? null,
-  () => store.expireSession(SESSION_EXPIRED),
-);
+export const api: Api = new Api({
+  getToken: () => store.getState().session?.token ?? null,
+  onUnauthorized: () => store.expireSession(SESSION_EXPIRED),
+  renewToken: () => keeper.renew(),
+});
+
+export const keeper: SessionKeeper = new SessionKeeper({ store, refresh: (refreshToken) => api.refresh(refreshToken) });
+
+/** Keep the session alive: renew before expiry, after a sleep, and take other tabs' renewals. */
+export function keepSignedIn(): () => void {
+  keeper.start();
+  const onVisible = () => {
+    if (document.visibilityState === "visible") keeper.renewIfDue();
+  };
+  const onStorage = (event: StorageEvent) => {
+    if (event.key === SESSION_KEY) store.adoptStoredSession();
+  };
+  document.addEventListener("visibilitychange", onVisible);
+  window.addEventListener("online", onVisible);
+  window.addEventListener("storage", onStorage);
+  return () => {
+    keeper.stop();
+    document.removeEventListener("visibilitychange", onVisible);
+    window.removeEventListener("online", onVisible);
+    window.removeEventListener("storage", onStorage);
+  };
+}
+
+/** Log out on purpose: this browser forgets the session, and the server ends it. */
+export function signOut(): void {
+  const refreshToken = store.getState().session?.refreshToken;
+  store.signOut();
+  if (refreshToken) api.logout(refreshToken).catch(() => undefined);
+}
 
 export function socketUrl(roomId: string, token: string, sinceSeq: number | null): string {
   const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
@@ -38,6 +70,7 @@ export function createRoomClient(roomId: string): RoomClient {
     openSocket: (url) => new WebSocket(url) as unknown as SocketLike,
     fetchPage: (id, page) => api.messages(id, page),
     onAuthExpired: (reason) => store.expireSession(reason),
+    renewToken: () => keeper.renew(),
     isOnline: () => navigator.onLine,
   });
 }

@@ -8,17 +8,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request, WebSocket
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
+from fastapi import FastAPI, WebSocket
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from roomcast.api import routes_auth, routes_notifications, routes_ops, routes_rooms
+from roomcast.api.contract import install_error_handlers, install_openapi
+from roomcast.api.docs import install_docs
+from roomcast.api.middleware import BodyLimit, SecurityHeaders
 from roomcast.config import Settings, load_settings
 from roomcast.gateway.connection import SERVER_CHANNEL_KEY
 from roomcast.gateway.gateway import Gateway
-from roomcast.services.errors import DomainError, RateLimited
 from roomcast.services.registry import Services
 
 log = logging.getLogger("roomcast.app")
@@ -48,6 +47,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         summary="Real-time rooms, history, typing and presence over WebSocket.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.include_router(routes_auth.router, prefix="/api")
@@ -60,7 +61,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await websocket.app.state.gateway.serve(websocket, room_id)
 
     app.add_middleware(CaptureServerChannel)
-    _install_error_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
+    install_error_handlers(app)
+    install_docs(app)
+    install_openapi(app, settings)
     _mount_web_client(app, settings)
     return app
 
@@ -87,28 +92,6 @@ def tune_garbage_collector() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(GC_THRESHOLD, 20, 100)
-
-
-def _install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(DomainError)
-    async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
-        body: dict[str, object] = {"detail": exc.detail}
-        headers: dict[str, str] = {}
-        if isinstance(exc, RateLimited):
-            body["rate_limit_info"] = exc.info
-            headers["Retry-After"] = str(exc.info["time_until_reset"])
-        if exc.status == 401:
-            headers["WWW-Authenticate"] = "Bearer"
-        return JSONResponse(body, status_code=exc.status, headers=headers)
-
-    @app.exception_handler(RequestValidationError)
-    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = [f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}" for error in exc.errors()]
-        return JSONResponse({"detail": "; ".join(problems) or "invalid request"}, status_code=422)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse({"detail": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
 
 
 def _mount_web_client(app: FastAPI, settings: Settings) -> None:

@@ -26,6 +26,9 @@ def uvicorn_config(app: Any, host: str, port: int, **extra: Any) -> uvicorn.Conf
         ws="websockets-sansio",
         ws_per_message_deflate=False,
         ws_max_size=MAX_FRAME_BYTES,
+        # X-Forwarded-For is believed only from TRUSTED_PROXIES, by roomcast itself (the rate
+        # limits' client address); uvicorn's own handling would trust 127.0.0.1 by default.
+        proxy_headers=False,
         ws_ping_interval=20,
         ws_ping_timeout=20,
         timeout_graceful_shutdown=10,

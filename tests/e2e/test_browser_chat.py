@@ -172,35 +172,6 @@ async def test_two_users_chat_live_and_survive_a_server_restart(
     await bob_ctx.close()
 
 
-async def test_expired_token_goes_back_to_login_and_keeps_the_draft(start_server: StartServer, browser: Any) -> None:
-    from playwright.async_api import expect
-
-    server = start_server(ACCESS_TOKEN_TTL="6")
-    context = await browser.new_context(viewport={"width": 1280, "height": 800})
-    page = await context.new_page()
-    await register(page, server.base_url, "carol")
-    await page.get_by_role("link", name="+ New room").click()
-    await page.get_by_label("Name", exact=True).fill("drafts")
-    await page.get_by_label("Private").check()
-    await page.get_by_role("button", name="Create room").click()
-    await expect(page.locator(".room [data-status]")).to_have_attribute("data-status", "live", timeout=TIMEOUT)
-    composer = page.get_by_role("textbox", name=re.compile(r"^Message #"))
-    await composer.fill("a draft I do not want to lose")
-
-    # the server closes the socket with 1008 "token expired": the login screen says why
-    await expect(page.get_by_role("heading", name="Log in")).to_be_visible(timeout=TIMEOUT)
-    await expect(page.get_by_role("status")).to_contain_text("session expired")
-    await page.get_by_label("Username").fill("carol")
-    await page.get_by_label("Password").fill(PASSWORD)
-    await page.get_by_role("button", name="Log in").click()
-
-    await expect(page.locator(".room [data-status]")).to_have_attribute("data-status", "live", timeout=TIMEOUT)
-    await expect(composer).to_have_value("a draft I do not want to lose")
-    await composer.press("Enter")
-    await expect_visible(message(page, "a draft I do not want to lose"))
-    await context.close()
-
-
 async def test_history_pages_rate_limit_countdown_and_member_management(
     start_server: StartServer, browser: Any, artifacts: Path
 ) -> None:

@@ -1,4 +1,8 @@
-"""Accounts and tokens over real HTTP: registration, login, the OAuth2 form, token checks."""
+"""Accounts and tokens over real HTTP: registration, login, the OAuth2 form, token checks.
+
+Sessions (refresh, logout, password change) are in test_sessions.py, the login and
+registration limits in test_auth_limits.py.
+"""
 
 from __future__ import annotations
 
@@ -18,9 +22,15 @@ def b64(data: dict[str, object]) -> str:
     return base64.urlsafe_b64encode(orjson.dumps(data)).rstrip(b"=").decode()
 
 
-def claims_for(user_id: str, username: str, **changes: object) -> dict[str, object]:
+def claims_for(user_id: str, username: str, session_id: str = "", **changes: object) -> dict[str, object]:
     now = int(time.time())
-    return {"sub": user_id, "name": username, "iat": now, "exp": now + 600} | changes
+    claims = {"iss": "roomcast", "aud": "roomcast", "sub": user_id, "name": username, "iat": now, "exp": now + 600}
+    merged = claims | {"sid": session_id or str(uuid.uuid4())} | changes
+    return {k: v for k, v in merged.items() if v is not None}  # None: leave the claim out
+
+
+def session_of(token: str) -> str:
+    return str(jwt.decode(token, options={"verify_signature": False})["sid"])
 
 
 async def register(live: LiveServer, username: str, password: str = PASSWORD, **extra: object):
@@ -59,6 +69,20 @@ async def test_register_rejects_bad_usernames(live: LiveServer, username: str) -
     response = await register(live, username)
     assert response.status_code == 422, response.text
     assert isinstance(response.json()["detail"], str)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["evil\u202egnp.exe", "\u2066isolate", "rtl\u200fmark", "bell\x07", "esc\x1b[31m", "c1\x85", "line\u2028sep"],
+)
+async def test_names_refuse_control_and_bidi_override_characters(live: LiveServer, name: str) -> None:
+    as_username = await register(live, name)
+    assert as_username.status_code == 422, as_username.text
+    as_display_name = await register(live, "spoof_target", display_name=name)
+    assert as_display_name.status_code == 422, as_display_name.text
+    detail = as_display_name.json()["detail"]
+    assert "display_name" in detail and "bidirectional" in detail
+    assert (await register(live, "spoof_target", display_name="Zoë 🌍 Ünïcødé")).status_code == 201
 
 
 @pytest.mark.parametrize("username", ["abc", "a" * 32, "A.b-c_9", "..."])
@@ -113,11 +137,15 @@ async def test_login_returns_a_working_bearer_token(live: LiveServer) -> None:
     response = await live.http.post("/api/auth/login", json={"username": "frank", "password": PASSWORD})
     assert response.status_code == 200, response.text
     body = response.json()
+    assert set(body) == {"access_token", "token_type", "expires_in", "refresh_token"}
     assert body["token_type"] == "bearer"
     assert body["expires_in"] == 3600
-    claims = jwt.decode(body["access_token"], TEST_SECRET, algorithms=["HS256"])
+    assert len(body["refresh_token"]) >= 43  # 32 random bytes, base64url
+    claims = jwt.decode(body["access_token"], TEST_SECRET, algorithms=["HS256"], audience="roomcast")
     assert claims["sub"] == created["id"]
+    assert claims["iss"] == "roomcast" and claims["name"] == "frank"
     assert claims["exp"] - claims["iat"] == 3600
+    assert await live.services.sessions.is_active(claims["sid"])
     profile = await me(live, body["access_token"])
     assert profile.status_code == 200
     assert profile.json() == created
@@ -186,7 +214,8 @@ async def test_protected_endpoints_need_a_token(live: LiveServer) -> None:
 async def test_expired_token_is_401(live: LiveServer) -> None:
     user = await live.user()
     old = int(time.time()) - 7200
-    token = jwt.encode(claims_for(user.id, user.username, iat=old, exp=old + 3600), TEST_SECRET, "HS256")
+    claims = claims_for(user.id, user.username, session_of(user.token), iat=old, exp=old + 3600)
+    token = jwt.encode(claims, TEST_SECRET, "HS256")
     response = await me(live, token)
     assert response.status_code == 401
     assert response.json() == {"detail": "token expired"}
@@ -206,18 +235,27 @@ async def test_tampered_tokens_are_401(live: LiveServer) -> None:
     user = await live.user()
     other = await live.user()
     header, payload, signature = user.token.split(".")
-    forged_payload = b64(claims_for(other.id, other.username))
+    forged_payload = b64(claims_for(other.id, other.username, session_of(other.token)))
+    sid = session_of(user.token)
+    now = int(time.time())
     flipped = signature[:-2] + ("AA" if signature[-2:] != "AA" else "BB")
     candidates = [
         f"{header}.{forged_payload}.{signature}",  # someone else's id under my signature
         f"{header}.{payload}.{flipped}",
         f"{header}.{payload}.",
         f"{header}.{payload}",
-        jwt.encode(claims_for(user.id, user.username), "another-secret-of-sufficient-size", "HS256"),
-        jwt.encode(claims_for(user.id, user.username), TEST_SECRET * 2, "HS512"),  # not the configured alg
-        jwt.encode(claims_for("not-a-uuid", user.username), TEST_SECRET, "HS256"),
-        jwt.encode({"sub": user.id, "iat": int(time.time())}, TEST_SECRET, "HS256"),  # no exp
-        jwt.encode({"sub": user.id, "exp": int(time.time()) + 60}, TEST_SECRET, "HS256"),  # no iat
+        jwt.encode(claims_for(user.id, user.username, sid), "another-secret-of-sufficient-size", "HS256"),
+        jwt.encode(claims_for(user.id, user.username, sid), TEST_SECRET * 2, "HS512"),  # not the configured alg
+        jwt.encode(claims_for("not-a-uuid", user.username, sid), TEST_SECRET, "HS256"),
+        jwt.encode(claims_for(user.id, user.username, sid, exp=None), TEST_SECRET, "HS256"),
+        jwt.encode(claims_for(user.id, user.username, sid, iat=None), TEST_SECRET, "HS256"),
+        jwt.encode(claims_for(user.id, user.username, sid, iss=None), TEST_SECRET, "HS256"),
+        jwt.encode(claims_for(user.id, user.username, sid, aud="elsewhere"), TEST_SECRET, "HS256"),
+        jwt.encode(claims_for(user.id, user.username, sid, sid=None), TEST_SECRET, "HS256"),
+        # Signed with the secret, valid in every other way, but living a hundred years.
+        jwt.encode(claims_for(user.id, user.username, sid, exp=now + 100 * 365 * 86400), TEST_SECRET, "HS256"),
+        # Well signed, but its session was never started.
+        jwt.encode(claims_for(user.id, user.username), TEST_SECRET, "HS256"),
         "garbage",
     ]
     for token in candidates:
@@ -238,7 +276,8 @@ async def test_alg_none_is_refused(live: LiveServer) -> None:
 async def test_token_of_an_unknown_user_is_401_everywhere(live: LiveServer) -> None:
     """A well-signed token whose user does not exist (e.g. the database was reset) is not a 500."""
     assert live.http is not None
-    ghost = {"Authorization": f"Bearer {live.services.tokens.issue(uuid.uuid4(), 'ghost')}"}
+    ghost_token = live.services.tokens.issue(uuid.uuid4(), "ghost", str(uuid.uuid4()))
+    ghost = {"Authorization": f"Bearer {ghost_token}"}
     owner = await live.user()
     room = await live.room(owner)
     for method, path, body in [

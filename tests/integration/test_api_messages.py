@@ -151,12 +151,13 @@ async def test_history_paging(start_server: StartServer) -> None:
         {"limit": 201},
         {"limit": -1},
         {"limit": "ten"},
-        {"before_seq": 0},
         {"before_seq": -5},
         {"after_seq": -1},
         {"after_seq": "x"},
-        {"before_seq": 2**31},
+        {"before_seq": 2**53},
+        {"before_seq": 10**30},
         {"after_seq": 10**30},
+        {"after_seq": 1.5},
     ],
 )
 async def test_history_parameter_bounds_are_422(live: LiveServer, params: dict[str, Any]) -> None:

@@ -38,7 +38,16 @@ MAINTENANCE_URL = (
     .set(database="postgres")
     .render_as_string(hide_password=False)
 )
-TABLES = {"users", "rooms", "room_participants", "messages", "notifications", "alembic_version"}
+TABLES = {
+    "users",
+    "rooms",
+    "room_participants",
+    "messages",
+    "notifications",
+    "auth_sessions",
+    "refresh_tokens",
+    "alembic_version",
+}
 # Alembic does not reflect expression indexes, so it cannot compare this one; the tests below
 # check it exists and works instead.
 FUNCTIONAL_INDEXES = {"ix_users_username_lower"}
@@ -154,6 +163,65 @@ async def test_sqlite_downgrade_to_base_and_back(tmp_path: Path) -> None:
     await check_migrated(url)
 
 
+async def upgrade_from_0001_keeps_the_data(url: str) -> None:
+    """A database made by 0001, with a user, a room and a message, upgraded to the head."""
+    engine = create_async_engine(url)
+    hex_ids = engine.dialect.name == "sqlite"
+
+    def ident(value: uuid.UUID) -> Any:
+        return value.hex if hex_ids else value
+
+    user, room, message = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    rows = [
+        (
+            "INSERT INTO users (id, username, display_name, password_hash, created_at) "
+            "VALUES (:id, 'olduser', 'Old User', 'argon2-hash', CURRENT_TIMESTAMP)",
+            {"id": ident(user)},
+        ),
+        (
+            "INSERT INTO rooms (id, name, description, is_private, created_by, created_at, last_seq) "
+            "VALUES (:id, 'old room', '', false, :user, CURRENT_TIMESTAMP, 1)",
+            {"id": ident(room), "user": ident(user)},
+        ),
+        (
+            "INSERT INTO room_participants (room_id, user_id, role, joined_at, last_read_seq) "
+            "VALUES (:room, :user, 'owner', CURRENT_TIMESTAMP, 0)",
+            {"room": ident(room), "user": ident(user)},
+        ),
+        (
+            "INSERT INTO messages (id, room_id, seq, sender_id, content, client_id, created_at) "
+            "VALUES (:id, :room, 1, :user, 'kept across the upgrade', NULL, CURRENT_TIMESTAMP)",
+            {"id": ident(message), "room": ident(room), "user": ident(user)},
+        ),
+    ]
+    try:
+        await upgrade_engine(engine, "0001")
+        async with engine.begin() as conn:
+            for statement, values in rows:
+                await conn.execute(text(statement), values)
+        await upgrade_engine(engine)
+        async with engine.begin() as conn:
+            content = (await conn.execute(text("SELECT content FROM messages"))).scalar_one()
+            owner = (await conn.execute(text("SELECT username FROM users"))).scalar_one()
+            role = (await conn.execute(text("SELECT role FROM room_participants"))).scalar_one()
+            # The old user can sign in: a session row refers to them.
+            await conn.execute(
+                text(
+                    "INSERT INTO auth_sessions (id, user_id, created_at, last_used_at) "
+                    "VALUES (:id, :user, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                ),
+                {"id": ident(uuid.uuid4()), "user": ident(user)},
+            )
+        assert (content, owner, role) == ("kept across the upgrade", "olduser", "owner")
+    finally:
+        await engine.dispose()
+    await check_migrated(url)
+
+
+async def test_sqlite_upgrade_from_0001_keeps_the_data(tmp_path: Path) -> None:
+    await upgrade_from_0001_keeps_the_data(f"sqlite+aiosqlite:///{tmp_path}/old.db")
+
+
 @pytest.fixture
 async def fresh_postgres() -> AsyncIterator[str]:
     """The URL of a new, empty PostgreSQL database, dropped after the test."""
@@ -207,6 +275,11 @@ async def test_postgres_downgrade_to_base_and_back(fresh_postgres: str) -> None:
     finally:
         await engine.dispose()
     await check_migrated(fresh_postgres)
+
+
+@pytest.mark.postgres
+async def test_postgres_upgrade_from_0001_keeps_the_data(fresh_postgres: str) -> None:
+    await upgrade_from_0001_keeps_the_data(fresh_postgres)
 
 
 async def test_migrate_reports_an_unreachable_database(tmp_path: Path) -> None:

@@ -111,5 +111,8 @@ async def test_without_a_build_a_short_page_says_how_to_build(start_server: Star
     page = await server.http.get("/")
     assert page.status_code == 200
     assert "make web" in page.text
+    # served under the client's CSP, so nothing inline that it would block
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert "style=" not in page.text and "<script" not in page.text
     assert (await server.http.get("/api/nope")).status_code == 404
     assert (await server.http.get("/health")).status_code == 200

@@ -23,8 +23,9 @@ async def test_refusals_close_with_1008_and_a_reason(live: LiveServer) -> None:
     owner, outsider = await live.user(), await live.user()
     private = await live.room(owner, name="secret", is_private=True)
     public = await live.room(owner, name="open")
-    expired = jwt.encode({"sub": owner.id, "iat": 1, "exp": 2}, TEST_SECRET, algorithm="HS256")
-    forged = jwt.encode({"sub": owner.id, "iat": 1, "exp": 2**40}, "another-secret-entirely", algorithm="HS256")
+    claims = {"sub": owner.id, "iss": "roomcast", "aud": "roomcast", "sid": "00000000-0000-4000-8000-000000000001"}
+    expired = jwt.encode(claims | {"iat": 1, "exp": 2}, TEST_SECRET, algorithm="HS256")
+    forged = jwt.encode(claims | {"iat": 1, "exp": 2**40}, "another-secret-entirely-as-long-as-it", algorithm="HS256")
     room = private["id"]
     assert await close_of(live, live.ws_url(room, None)) == (1008, "invalid token")
     assert await close_of(live, live.ws_url(room, "not-a-jwt")) == (1008, "invalid token")

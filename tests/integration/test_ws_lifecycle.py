@@ -15,7 +15,7 @@ import orjson
 import pytest
 import websockets
 
-from tests.conftest import PASSWORD, TEST_SECRET, LiveServer, free_port
+from tests.conftest import PASSWORD, TEST_SECRET, LiveServer, User, free_port
 
 
 async def closed_code(client, timeout: float = 5) -> tuple[int, str]:
@@ -61,8 +61,10 @@ async def test_token_expiry_closes_the_socket_unless_refreshed(start_server) -> 
     live = await start_server(ACCESS_TOKEN_TTL=3)
     alice, bob = await live.user(), await live.user()
     room = await live.room(alice, bob)
-    alice.token = live.services.tokens.issue(uuid.UUID(alice.id), alice.username)
-    bob.token = live.services.tokens.issue(uuid.UUID(bob.id), bob.username)
+
+    async def fresh_token(user: User) -> str:
+        return (await live.services.sessions.do_start(uuid.UUID(user.id), user.username)).access_token
+
     a = await live.connect(room["id"], alice)
     b = await live.connect(room["id"], bob)
     await a.expect("connected")
@@ -70,9 +72,9 @@ async def test_token_expiry_closes_the_socket_unless_refreshed(start_server) -> 
     await asyncio.sleep(1.1)  # a later token expires later (whole-second timestamps)
     await b.send("auth", token="garbage")
     assert (await b.expect("error"))["error"] == "invalid token"
-    await b.send("auth", token=live.services.tokens.issue(uuid.UUID(alice.id), alice.username))
+    await b.send("auth", token=await fresh_token(alice))
     assert (await b.expect("error"))["error"] == "invalid token"  # another user's token
-    await b.send("auth", token=live.services.tokens.issue(uuid.UUID(bob.id), bob.username))
+    await b.send("auth", token=await fresh_token(bob))
     assert await closed_code(a, timeout=4) == (1008, "token expired")
     await b.send("ping")
     await b.expect("pong")  # bob refreshed in time and lives on

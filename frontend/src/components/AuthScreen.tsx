@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { useAppState, useDocumentTitle } from "../hooks";
 import { ApiError } from "../realtime/api";
+import { sessionFromTokens } from "../realtime/session";
 import { navigate } from "../router";
 import { api, store } from "../services";
 
@@ -43,7 +44,7 @@ export function AuthScreen({ initialMode }: { initialMode: Mode }) {
       if (mode === "register") await api.register(username, password, displayName.trim() || undefined);
       const token = await api.login(username, password);
       const user = await api.me(token.access_token);
-      store.signIn({ token: token.access_token, expiresAt: Date.now() + token.expires_in * 1000, user });
+      store.signIn(sessionFromTokens(token, user, Date.now()));
       const path = window.location.pathname;
       if (path === "/login" || path === "/register") navigate("/", true);
     } catch (err) {
@@ -135,9 +136,14 @@ function describe(err: unknown, mode: Mode): string {
   if (!(err instanceof ApiError)) return "Something went wrong. Please try again.";
   if (err.status === 401) return "Wrong username or password.";
   if (err.status === 409) return "That username is taken. Try another one.";
+  if (err.status === 429) {
+    const seconds = err.rateLimit?.time_until_reset;
+    return `Too many attempts. Try again ${seconds ? `in ${seconds} s` : "later"}.`;
+  }
   if (err.status === 422) {
     if (/password/i.test(err.detail)) return "Password: at least 8 characters.";
     if (/username/i.test(err.detail)) return "Username: 3 to 32 letters, digits, dots, dashes or underscores.";
+    if (/display_name/i.test(err.detail)) return "Display name: no control or text-direction characters.";
   }
   if (err.status === 0) return err.detail;
   return mode === "login" ? `Could not log in: ${err.detail}` : `Could not create the account: ${err.detail}`;

@@ -2,7 +2,7 @@ import { useAppState } from "../hooks";
 import { formatShort } from "../format";
 import type { User } from "../realtime/store";
 import { linkProps, roomPath } from "../router";
-import { store } from "../services";
+import { signOut } from "../services";
 import { Avatar } from "./Avatar";
 import { RoomIcon } from "./Icon";
 
@@ -25,7 +25,7 @@ export function Sidebar({ activeRoomId, user }: { activeRoomId: string | null; u
           <span className="sidebar__name" title={`Signed in as ${user.username}`}>
             {user.display_name || user.username}
           </span>
-          <button type="button" className="button button--ghost button--small" onClick={() => store.signOut()}>
+          <button type="button" className="button button--ghost button--small" onClick={signOut}>
             Log out
           </button>
         </div>

@@ -11,7 +11,7 @@ function reply(status: number, body: unknown): Response {
 describe("Api", () => {
   it("sends the bearer token and JSON, and returns the parsed body", async () => {
     const fetchImpl = vi.fn(async (_url: string, _init?: RequestInit) => reply(201, { id: "r1", name: "x" }));
-    const api = new Api(() => "tok", () => undefined, fetchImpl);
+    const api = new Api({ getToken: () => "tok", onUnauthorized: () => undefined, fetch: fetchImpl });
     const room = await api.createRoom("x", "", true, ["bob"]);
     expect(room).toEqual({ id: "r1", name: "x" });
     const [url, init] = fetchImpl.mock.calls[0] ?? [];
@@ -23,7 +23,7 @@ describe("Api", () => {
 
   it("builds history queries with before_seq / after_seq", async () => {
     const fetchImpl = vi.fn(async (_url: string, _init?: RequestInit) => reply(200, { messages: [], has_more: false }));
-    const api = new Api(() => "tok", () => undefined, fetchImpl);
+    const api = new Api({ getToken: () => "tok", onUnauthorized: () => undefined, fetch: fetchImpl });
     await api.messages("r 1", { before: 51, limit: 50 });
     await api.messages("r1", { after: 7, limit: 200 });
     expect(fetchImpl.mock.calls.map((c) => c[0])).toEqual([
@@ -34,11 +34,11 @@ describe("Api", () => {
 
   it("turns errors into ApiError with the server's detail and rate-limit info", async () => {
     const info = { messages_sent: 10, max_messages: 10, time_until_reset: 12 };
-    const api = new Api(
-      () => "tok",
-      () => undefined,
-      async () => reply(429, { detail: "Rate limit exceeded", rate_limit_info: info }),
-    );
+    const api = new Api({
+      getToken: () => "tok",
+      onUnauthorized: () => undefined,
+      fetch: async () => reply(429, { detail: "Rate limit exceeded", rate_limit_info: info }),
+    });
     const error = await api.markRead("r1", 3).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApiError);
     expect(error).toMatchObject({ status: 429, detail: "Rate limit exceeded", rateLimit: info });
@@ -46,16 +46,92 @@ describe("Api", () => {
 
   it("a 401 on an authenticated call ends the session, a failed login does not", async () => {
     const onUnauthorized = vi.fn();
-    const api = new Api(() => "tok", onUnauthorized, async () => reply(401, { detail: "token expired" }));
+    const api = new Api({
+      getToken: () => "tok",
+      onUnauthorized,
+      fetch: async () => reply(401, { detail: "token expired" }),
+    });
     await expect(api.rooms()).rejects.toMatchObject({ status: 401 });
     expect(onUnauthorized).toHaveBeenCalledOnce();
     await expect(api.login("alice", "wrong")).rejects.toMatchObject({ status: 401 });
     expect(onUnauthorized).toHaveBeenCalledOnce();
   });
 
+  it("renews the access token once on a 401 and repeats the request with it", async () => {
+    let token = "old";
+    const seen: (string | undefined)[] = [];
+    const fetchImpl = vi.fn(async (_url: string, init?: RequestInit) => {
+      const auth = (init?.headers as Record<string, string>).Authorization;
+      seen.push(auth);
+      return auth === "Bearer new" ? reply(200, []) : reply(401, { detail: "token expired" });
+    });
+    const onUnauthorized = vi.fn();
+    const renewToken = vi.fn(async () => {
+      token = "new";
+      return token;
+    });
+    const api = new Api({ getToken: () => token, onUnauthorized, renewToken, fetch: fetchImpl });
+    expect(await api.rooms()).toEqual([]);
+    expect(seen).toEqual(["Bearer old", "Bearer new"]);
+    expect(renewToken).toHaveBeenCalledOnce();
+    expect(onUnauthorized).not.toHaveBeenCalled();
+  });
+
+  it("ends the session when renewal says so or the renewed token is refused too", async () => {
+    const refused = async () => reply(401, { detail: "session ended" });
+    const onUnauthorized = vi.fn();
+    const ended = new Api({ getToken: () => "t", onUnauthorized, renewToken: async () => null, fetch: refused });
+    await expect(ended.rooms()).rejects.toMatchObject({ status: 401 });
+    expect(onUnauthorized).toHaveBeenCalledOnce();
+    const again = new Api({ getToken: () => "t", onUnauthorized, renewToken: async () => "t2", fetch: refused });
+    await expect(again.rooms()).rejects.toMatchObject({ status: 401 });
+    expect(onUnauthorized).toHaveBeenCalledTimes(2);
+  });
+
+  it("keeps the session when renewal cannot reach the server", async () => {
+    const onUnauthorized = vi.fn();
+    const api = new Api({
+      getToken: () => "t",
+      onUnauthorized,
+      renewToken: async () => {
+        throw new ApiError(0, "offline");
+      },
+      fetch: async () => reply(401, { detail: "token expired" }),
+    });
+    await expect(api.rooms()).rejects.toMatchObject({ status: 401 });
+    expect(onUnauthorized).not.toHaveBeenCalled();
+  });
+
+  it("refreshes and logs out with the refresh token in the body, without a bearer token", async () => {
+    const fetchImpl = vi.fn(async (url: string, _init?: RequestInit) =>
+      url.endsWith("/logout") ? new Response(null, { status: 204 }) : reply(200, { access_token: "a" }),
+    );
+    const renewToken = vi.fn(async () => "never");
+    const api = new Api({ getToken: () => "bearer", onUnauthorized: () => undefined, renewToken, fetch: fetchImpl });
+    await api.refresh("r-1");
+    await api.logout("r-2");
+    for (const [index, [url, init]] of fetchImpl.mock.calls.entries()) {
+      expect(url).toBe(["/api/auth/refresh", "/api/auth/logout"][index]);
+      expect((init?.headers as Record<string, string>).Authorization).toBeUndefined();
+      expect(JSON.parse(String(init?.body))).toEqual({ refresh_token: `r-${index + 1}` });
+    }
+    const failing = new Api({
+      getToken: () => "t",
+      onUnauthorized: () => undefined,
+      renewToken,
+      fetch: async () => reply(401, {}),
+    });
+    await expect(failing.refresh("r")).rejects.toMatchObject({ status: 401 });
+    expect(renewToken).not.toHaveBeenCalled(); // a refused refresh is not renewed with itself
+  });
+
   it("reports an unreachable server as status 0", async () => {
-    const api = new Api(() => null, () => undefined, async () => {
-      throw new TypeError("Failed to fetch");
+    const api = new Api({
+      getToken: () => null,
+      onUnauthorized: () => undefined,
+      fetch: async () => {
+        throw new TypeError("Failed to fetch");
+      },
     });
     await expect(api.publicRooms("a b")).rejects.toMatchObject({ status: 0 });
   });

@@ -1,4 +1,5 @@
-// The REST API of SPEC §3, same origin. A 401 on an authenticated call means the session is over.
+// The REST API of SPEC §3, same origin. A 401 on an authenticated call renews the access token
+// once and tries again; a second 401 means the session is over.
 import type { Message, RateLimitInfo } from "./protocol";
 import type { Room, RoomSummary, User } from "./store";
 
@@ -19,6 +20,7 @@ export interface TokenResponse {
   access_token: string;
   token_type: "bearer";
   expires_in: number;
+  refresh_token: string;
 }
 
 export class ApiError extends Error {
@@ -34,13 +36,30 @@ export class ApiError extends Error {
 
 type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
 
+export interface ApiOptions {
+  getToken: () => string | null;
+  /** The session is over (a 401 even with a renewed token, or no renewal possible). */
+  onUnauthorized: () => void;
+  /** A new access token after a 401: null when the session ended, rejects when unreachable. */
+  renewToken?: () => Promise<string | null>;
+  fetch?: FetchLike;
+  base?: string;
+}
+
 export class Api {
-  constructor(
-    private readonly getToken: () => string | null,
-    private readonly onUnauthorized: () => void,
-    private readonly fetchImpl: FetchLike = (input, init) => globalThis.fetch(input, init),
-    private readonly base = "",
-  ) {}
+  private readonly getToken: () => string | null;
+  private readonly onUnauthorized: () => void;
+  private readonly renewToken: () => Promise<string | null>;
+  private readonly fetchImpl: FetchLike;
+  private readonly base: string;
+
+  constructor(options: ApiOptions) {
+    this.getToken = options.getToken;
+    this.onUnauthorized = options.onUnauthorized;
+    this.renewToken = options.renewToken ?? (async () => null);
+    this.fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.base = options.base ?? "";
+  }
 
   register(username: string, password: string, display_name?: string): Promise<User> {
     const body: Record<string, string> = { username, password };
@@ -50,6 +69,14 @@ export class Api {
 
   login(username: string, password: string): Promise<TokenResponse> {
     return this.request("POST", "/api/auth/login", { username, password }, false);
+  }
+
+  refresh(refreshToken: string): Promise<TokenResponse> {
+    return this.request("POST", "/api/auth/refresh", { refresh_token: refreshToken }, false);
+  }
+
+  logout(refreshToken: string): Promise<void> {
+    return this.request("POST", "/api/auth/logout", { refresh_token: refreshToken }, false);
   }
 
   me(token?: string): Promise<User> {
@@ -116,9 +143,33 @@ export class Api {
     auth = true,
     tokenOverride?: string,
   ): Promise<T> {
+    const token = tokenOverride ?? (auth ? this.getToken() : null);
+    try {
+      return await this.send<T>(method, path, body, token);
+    } catch (err) {
+      if (!(err instanceof ApiError) || err.status !== 401 || !auth || tokenOverride !== undefined) throw err;
+      let renewed: string | null;
+      try {
+        renewed = await this.renewToken();
+      } catch {
+        throw err; // the server is unreachable: the session may well be fine
+      }
+      if (renewed === null) {
+        this.onUnauthorized();
+        throw err;
+      }
+      try {
+        return await this.send<T>(method, path, body, renewed);
+      } catch (again) {
+        if (again instanceof ApiError && again.status === 401) this.onUnauthorized();
+        throw again;
+      }
+    }
+  }
+
+  private async send<T>(method: string, path: string, body: unknown, token: string | null): Promise<T> {
     const headers: Record<string, string> = { Accept: "application/json" };
     if (body !== undefined) headers["Content-Type"] = "application/json";
-    const token = tokenOverride ?? (auth ? this.getToken() : null);
     if (token) headers.Authorization = `Bearer ${token}`;
     let response: Response;
     try {
@@ -135,7 +186,6 @@ export class Api {
     if (!response.ok) {
       const record = (payload ?? {}) as { detail?: unknown; rate_limit_info?: RateLimitInfo };
       const detail = typeof record.detail === "string" ? record.detail : `Request failed (${response.status})`;
-      if (response.status === 401 && auth && tokenOverride === undefined) this.onUnauthorized();
       throw new ApiError(response.status, detail, record.rate_limit_info ?? null);
     }
     return payload as T;

@@ -9,7 +9,18 @@ import type { Message } from "./protocol";
 const ME = { id: "u-me", username: "me" };
 const BOB = { user_id: "u-bob", username: "bob" };
 
-function setup(options: { pages?: MessagePage[]; online?: () => boolean; token?: string | null } = {}) {
+async function flush(): Promise<void> {
+  for (let i = 0; i < 10; i++) await Promise.resolve();
+}
+
+function setup(
+  options: {
+    pages?: MessagePage[];
+    online?: () => boolean;
+    token?: string | null;
+    renewToken?: () => Promise<string | null>;
+  } = {},
+) {
   const clock = new FakeClock();
   const store = new Store(null, () => clock.now());
   const sockets: FakeSocket[] = [];
@@ -20,7 +31,17 @@ function setup(options: { pages?: MessagePage[]; online?: () => boolean; token?:
     return next;
   });
   const onAuthExpired = vi.fn();
-  const token = options.token === undefined ? "tok" : options.token;
+  let token = options.token === undefined ? "tok" : options.token;
+  const renewToken = vi.fn(async () => {
+    const next = await (options.renewToken ?? (async () => null))();
+    if (next !== null) token = next;
+    return next;
+  });
+  // A renewal lands in the store's session; the client hears of it from the store.
+  const setToken = (next: string) => {
+    token = next;
+    store.setNotice(`token ${next}`);
+  };
   const client = new RoomClient({
     store,
     roomId: "room-1",
@@ -34,6 +55,7 @@ function setup(options: { pages?: MessagePage[]; online?: () => boolean; token?:
     },
     fetchPage,
     onAuthExpired,
+    renewToken,
     clock,
     random: () => 0.5,
     isOnline: options.online ?? (() => true),
@@ -53,7 +75,7 @@ function setup(options: { pages?: MessagePage[]; online?: () => boolean; token?:
       last_seq: recent.at(-1)?.seq ?? 0,
       ...extra,
     });
-  return { clock, store, sockets, client, room, last, connect, fetchPage, onAuthExpired };
+  return { clock, store, sockets, client, room, last, connect, fetchPage, onAuthExpired, renewToken, setToken };
 }
 
 const seqs = (list: { seq: number }[]) => list.map((m) => m.seq);
@@ -134,14 +156,72 @@ describe("reconnect with backoff", () => {
     expect(t.sockets).toHaveLength(1);
   });
 
-  it("sends the user back to login on 1008 token expired, without reconnecting", () => {
+  it("sends the user back to login on 1008 token expired when the session cannot be renewed", async () => {
     const t = setup();
     t.client.start();
     t.connect();
     t.last().serverClose(1008, "token expired");
+    await flush();
     expect(t.onAuthExpired).toHaveBeenCalledOnce();
     t.clock.advance(120_000);
     expect(t.sockets).toHaveLength(1);
+  });
+
+  it("hands each renewed access token to the open socket with an auth frame", () => {
+    const t = setup();
+    t.client.start();
+    t.connect();
+    expect(t.last().sentOf("auth")).toEqual([]);
+    t.setToken("tok-2");
+    t.store.setNotice("something else changed"); // no second frame for the same token
+    t.setToken("tok-3");
+    expect(t.last().sentOf("auth")).toEqual([{ token: "tok-2" }, { token: "tok-3" }]);
+    expect(t.sockets).toHaveLength(1);
+  });
+
+  it("a token renewed while disconnected is used by the next socket, not sent as auth", () => {
+    const t = setup();
+    t.client.start();
+    t.connect();
+    t.last().serverClose(1006);
+    t.setToken("tok-2");
+    t.clock.advance(60_000);
+    expect(new URL(t.last().url).searchParams.get("token")).toBe("tok-2");
+    t.connect();
+    expect(t.last().sentOf("auth")).toEqual([]);
+  });
+
+  it("on 1008 token expired or logged out, renews once and reconnects with the new token", async () => {
+    for (const reason of ["token expired", "invalid token", "logged out"]) {
+      const t = setup({ renewToken: async () => "tok-2" });
+      t.client.start();
+      t.connect();
+      t.last().serverClose(1008, reason);
+      await flush();
+      expect(t.renewToken).toHaveBeenCalledOnce();
+      expect(t.sockets).toHaveLength(2);
+      expect(new URL(t.last().url).searchParams.get("token")).toBe("tok-2");
+      expect(t.onAuthExpired).not.toHaveBeenCalled();
+      // The renewed token refused before any `connected`: the session is over.
+      t.last().serverClose(1008, reason);
+      await flush();
+      expect(t.renewToken).toHaveBeenCalledOnce();
+      expect(t.onAuthExpired).toHaveBeenCalledOnce();
+    }
+  });
+
+  it("retries later when renewal cannot reach the server", async () => {
+    const t = setup({
+      renewToken: async () => {
+        throw new Error("offline");
+      },
+    });
+    t.client.start();
+    t.connect();
+    t.last().serverClose(1008, "token expired");
+    await flush();
+    expect(t.room().status.kind).toBe("reconnecting");
+    expect(t.onAuthExpired).not.toHaveBeenCalled();
   });
 
   it("does not retry while the browser is offline, and reconnects at once when it is back", () => {

@@ -1,6 +1,7 @@
 // One room's live connection (SPEC §4): connect, recover with since_seq after any drop,
 // reconnect with backoff and jitter, track sends from pending to sent or failed, typing
-// and presence. Everything it learns goes into the store; components only read the store.
+// and presence, hand each renewed access token to the server (`auth`). Everything it learns
+// goes into the store; components only read the store.
 import type { MessagePage } from "./api";
 import { backoffDelay } from "./backoff";
 import { systemClock, type Clock } from "./clock";
@@ -17,6 +18,7 @@ import {
   type UserRef,
 } from "./protocol";
 import { DEFAULTS, type ResolvedOptions, type RoomClientOptions, type SocketLike } from "./options";
+import { SocketCredentials } from "./credentials";
 import { AckTimers, addUser, withoutDelivered } from "./outbox";
 import type { OutgoingMessage, RoomState, Store } from "./store";
 import { TypingNotifier, TypingTracker } from "./typing";
@@ -37,6 +39,8 @@ export class RoomClient {
   private stopped = true;
   private attempt = 0;
   private reconnectTimer: unknown = null;
+  private readonly credentials: SocketCredentials;
+  private unsubscribe: (() => void) | null = null;
   private readonly watchdog: Watchdog;
   private readonly acks: AckTimers;
   private readonly typing: TypingTracker;
@@ -56,6 +60,7 @@ export class RoomClient {
     );
     this.typing = new TypingTracker(this.clock, (users) => this.update((r) => ({ ...r, typing: users })));
     this.notifier = new TypingNotifier(this.clock, (type) => this.transmitFrame({ type, data: {} }));
+    this.credentials = new SocketCredentials(this.opts.getToken, this.opts.renewToken);
   }
 
   get isLive(): boolean {
@@ -66,6 +71,7 @@ export class RoomClient {
     if (!this.stopped) return;
     this.stopped = false;
     this.attempt = 0;
+    this.unsubscribe = this.store.subscribe(() => this.handOverToken());
     this.open();
   }
 
@@ -73,6 +79,8 @@ export class RoomClient {
     if (this.stopped) return;
     this.notifier.stop();
     this.stopped = true;
+    this.unsubscribe?.();
+    this.unsubscribe = null;
     this.clearReconnect();
     const socket = this.socket;
     this.detach();
@@ -175,6 +183,7 @@ export class RoomClient {
       return;
     }
     this.socket = socket;
+    this.credentials.opened(token);
     socket.onmessage = (event) => {
       if (this.socket === socket) this.onText(String(event.data));
     };
@@ -236,6 +245,8 @@ export class RoomClient {
   private onConnected(data: Extract<ServerFrame, { type: "connected" }>["data"]): void {
     this.live = true;
     this.attempt = 0;
+    this.credentials.connected();
+    this.handOverToken();
     const me = data.user;
     this.update((r) => {
       const messages = mergeBySeq(r.messages, data.recent_messages);
@@ -296,9 +307,8 @@ export class RoomClient {
     this.detach();
     if (this.stopped) return;
     if (code === Close.policy) {
-      if (/token/i.test(reason)) {
-        this.setStatus({ kind: "offline", reason: "Session expired" });
-        this.opts.onAuthExpired("Your session expired. Log in again: your draft is kept.");
+      if (/token|logged out/i.test(reason)) {
+        void this.reauthenticate();
       } else if (reason === "not a participant") {
         this.setStatus({ kind: "offline", reason: "You are not a member of this room" });
       } else {
@@ -307,6 +317,24 @@ export class RoomClient {
       return;
     }
     this.scheduleReconnect();
+  }
+
+  /** The access token was renewed: the open socket carries on with it, no reconnect. */
+  private handOverToken(): void {
+    const token = this.live ? this.credentials.pending() : null;
+    if (token !== null && this.transmitFrame({ type: "auth", data: { token } })) this.credentials.handedOver(token);
+  }
+
+  private async reauthenticate(): Promise<void> {
+    this.setStatus({ kind: "connecting" });
+    const next = await this.credentials.refused();
+    if (this.stopped) return;
+    if (next === "reconnect") this.open();
+    else if (next === "later") this.scheduleReconnect();
+    else {
+      this.setStatus({ kind: "offline", reason: "Session expired" });
+      this.opts.onAuthExpired("Your session expired. Log in again: your draft is kept.");
+    }
   }
 
   /** Forget the socket (its late events are ignored) and everything that lived with it. */

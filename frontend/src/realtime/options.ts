@@ -21,6 +21,8 @@ export interface RoomClientOptions {
   openSocket: (url: string) => SocketLike;
   fetchPage: (roomId: string, page: { before?: number; after?: number; limit?: number }) => Promise<MessagePage>;
   onAuthExpired: (reason: string) => void;
+  /** A new access token after the server refused ours: null when the session ended, rejects when unreachable. */
+  renewToken?: () => Promise<string | null>;
   clock?: Clock;
   random?: () => number;
   isOnline?: () => boolean;
@@ -37,6 +39,7 @@ export interface RoomClientOptions {
 export type ResolvedOptions = Required<Omit<RoomClientOptions, "store" | "roomId">>;
 
 export const DEFAULTS = {
+  renewToken: async () => null,
   random: Math.random,
   isOnline: () => true,
   backoff: DEFAULT_BACKOFF,

@@ -1,23 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { Store, type KeyValueStorage, type Session } from "./store";
-
-class MemoryStorage implements KeyValueStorage {
-  readonly data = new Map<string, string>();
-  getItem(key: string): string | null {
-    return this.data.get(key) ?? null;
-  }
-  setItem(key: string, value: string): void {
-    this.data.set(key, value);
-  }
-  removeItem(key: string): void {
-    this.data.delete(key);
-  }
-}
+import { Store, type Session } from "./store";
+import { MemoryStorage } from "./testing";
 
 const NOW = 1_700_000_000_000;
-const session = (expiresAt = NOW + 60_000): Session => ({
+const session = (expiresAt = NOW + 60_000, refreshToken = ""): Session => ({
   token: "tok",
   expiresAt,
+  renewAt: expiresAt - 10_000,
+  refreshToken,
   user: { id: "u1", username: "alice", display_name: "alice", created_at: "2024-01-01T00:00:00Z" },
 });
 
@@ -27,6 +17,32 @@ describe("Store", () => {
     new Store(storage, () => NOW).signIn(session());
     expect(new Store(storage, () => NOW).getState().session?.token).toBe("tok");
     expect(new Store(storage, () => NOW + 61_000).getState().session).toBeNull();
+  });
+
+  it("with a refresh token, a session outlives its access token across reloads", () => {
+    const storage = new MemoryStorage();
+    new Store(storage, () => NOW).signIn(session(NOW + 60_000, "refresh-1"));
+    const reloaded = new Store(storage, () => NOW + 3_600_000);
+    expect(reloaded.getState().session?.refreshToken).toBe("refresh-1");
+    reloaded.renewSession({ token: "tok-2", refreshToken: "refresh-2", expiresAt: NOW + 1, renewAt: NOW });
+    const renewed = { token: "tok-2", refreshToken: "refresh-2", user: { id: "u1" } };
+    expect(reloaded.getState().session).toMatchObject(renewed);
+    expect(new Store(storage, () => NOW).getState().session?.token).toBe("tok-2");
+  });
+
+  it("takes the tokens another tab renewed, for the same user only", () => {
+    const storage = new MemoryStorage();
+    const mine = new Store(storage, () => NOW);
+    mine.signIn(session(NOW + 60_000, "refresh-1"));
+    const other = new Store(storage, () => NOW);
+    other.renewSession({ token: "tok-2", refreshToken: "refresh-2", expiresAt: NOW + 60_000, renewAt: NOW + 50_000 });
+    mine.adoptStoredSession();
+    expect(mine.getState().session?.token).toBe("tok-2");
+    const bob = { ...session(NOW + 60_000, "bob-refresh"), token: "bob", user: { ...session().user, id: "u2" } };
+    other.signIn(bob);
+    mine.adoptStoredSession();
+    expect(mine.getState().session?.token).toBe("tok-2");
+    expect(new Store(null, () => NOW).storedSession()).toBeUndefined();
   });
 
   it("an expired session goes back to login with a notice but keeps the drafts", () => {

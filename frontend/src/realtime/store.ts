@@ -28,8 +28,13 @@ export interface RoomSummary extends Room {
 export interface Session {
   token: string;
   expiresAt: number;
+  /** When the access token is renewed with the refresh token, before it expires. */
+  renewAt: number;
+  refreshToken: string;
   user: User;
 }
+
+export type SessionTokens = Omit<Session, "user">;
 
 export type ConnectionStatus =
   | { kind: "connecting" }
@@ -73,7 +78,7 @@ export interface KeyValueStorage {
   removeItem(key: string): void;
 }
 
-const SESSION_KEY = "roomcast.session";
+export const SESSION_KEY = "roomcast.session";
 const DRAFTS_KEY = "roomcast.drafts";
 
 interface SavedDrafts {
@@ -156,6 +161,30 @@ export class Store {
     this.set({ session, notice: null, drafts });
   }
 
+  /** New tokens of the same session (renewed here, or by another tab). */
+  renewSession(tokens: SessionTokens): void {
+    const session = this.state.session;
+    if (session === null) return;
+    const next: Session = { ...tokens, user: session.user };
+    this.save(SESSION_KEY, next);
+    this.set({ session: next });
+  }
+
+  /** The session as saved for every tab; undefined without storage (nothing is shared). */
+  storedSession(): Session | null | undefined {
+    if (this.storage === null) return undefined;
+    return this.loadJson<Session>(SESSION_KEY);
+  }
+
+  /** Another tab changed the saved session: take its newer tokens of the same session. */
+  adoptStoredSession(): void {
+    const stored = this.storedSession();
+    const session = this.state.session;
+    if (!stored || session === null || !isSession(stored) || stored.user.id !== session.user.id) return;
+    if (stored.token === session.token) return;
+    this.set({ session: { ...stored, user: session.user } });
+  }
+
   /** Log out on purpose: everything of this user goes, drafts too. */
   signOut(): void {
     this.storage?.removeItem(SESSION_KEY);
@@ -207,12 +236,15 @@ export class Store {
   }
 
   private loadSession(): Session | null {
-    const session = this.loadJson<Session>(SESSION_KEY);
-    if (!session || typeof session.token !== "string" || session.expiresAt <= this.now()) {
+    const session = this.loadJson<unknown>(SESSION_KEY);
+    // With a refresh token, an expired access token is renewed; the server says when the session ended.
+    if (!session || !isSession(session) || (!session.refreshToken && session.expiresAt <= this.now())) {
       this.storage?.removeItem(SESSION_KEY);
       return null;
     }
-    return session;
+    // Sessions saved before refresh tokens existed have neither field.
+    const renewAt = typeof session.renewAt === "number" ? session.renewAt : session.expiresAt;
+    return { ...session, renewAt, refreshToken: session.refreshToken ?? "" };
   }
 
   private loadJson<T>(key: string): T | null {
@@ -231,4 +263,17 @@ export class Store {
       // Storage full or disabled (private mode): the app still works for this tab.
     }
   }
+}
+
+function isSession(value: unknown): value is Session {
+  if (typeof value !== "object" || value === null) return false;
+  const v = value as Partial<Session>;
+  return (
+    typeof v.token === "string" &&
+    typeof v.expiresAt === "number" &&
+    (v.refreshToken === undefined || typeof v.refreshToken === "string") &&
+    typeof v.user === "object" &&
+    v.user !== null &&
+    typeof v.user.id === "string"
+  );
 }

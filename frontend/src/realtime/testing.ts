@@ -1,7 +1,21 @@
-// Test doubles for the realtime modules: a manual clock and a scripted WebSocket.
+// Test doubles for the realtime modules: a manual clock, a scripted WebSocket, an in-memory storage.
 import type { Clock } from "./clock";
 import type { SocketLike } from "./client";
 import type { Message } from "./protocol";
+import type { KeyValueStorage } from "./store";
+
+export class MemoryStorage implements KeyValueStorage {
+  readonly data = new Map<string, string>();
+  getItem(key: string): string | null {
+    return this.data.get(key) ?? null;
+  }
+  setItem(key: string, value: string): void {
+    this.data.set(key, value);
+  }
+  removeItem(key: string): void {
+    this.data.delete(key);
+  }
+}
 
 export class FakeClock implements Clock {
   private time = 1_000_000;

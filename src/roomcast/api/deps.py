@@ -1,4 +1,4 @@
-"""Request dependencies: the app's services and the authenticated caller."""
+"""Request dependencies: the app's services, the authenticated caller and the client's address."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
+from roomcast.api.client_address import client_address
+from roomcast.services.auth import TokenClaims
 from roomcast.services.errors import Unauthorized
 from roomcast.services.messages import Actor
 from roomcast.services.registry import Services
@@ -21,16 +23,29 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-async def get_actor(services: ServicesDep, token: Annotated[str | None, Depends(oauth2_scheme)]) -> Actor:
+async def get_claims(services: ServicesDep, token: Annotated[str | None, Depends(oauth2_scheme)]) -> TokenClaims:
     if not token:
         raise Unauthorized("Not authenticated")
     claims = services.tokens.decode(token)
-    # A well-signed token can outlive its user (a reset database, an embedded secret kept in
-    # its file): answer 401 here rather than fail later on a foreign key.
-    user = await services.users.get(claims.user_id)
-    if user is None:
-        raise Unauthorized("invalid token")
-    return Actor(user.id, user.username)
+    # A logged-out, revoked or expired session ends its access tokens at once. The session
+    # goes with its user, so this also refuses a well-signed token of a user who is gone.
+    if not await services.sessions.is_active(claims.session_id):
+        raise Unauthorized("session ended")
+    return claims
+
+
+CurrentClaims = Annotated[TokenClaims, Depends(get_claims)]
+
+
+async def get_actor(claims: CurrentClaims) -> Actor:
+    return Actor(claims.user_id, claims.username)
 
 
 CurrentActor = Annotated[Actor, Depends(get_actor)]
+
+
+def get_client_address(request: Request, services: ServicesDep) -> str:
+    return client_address(request, services.settings.proxy_networks)
+
+
+ClientAddress = Annotated[str, Depends(get_client_address)]

@@ -1,17 +1,44 @@
+"""Accounts and sessions (SPEC §3): register, log in, refresh, log out, change the password."""
+
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from roomcast.api.deps import CurrentActor, ServicesDep
-from roomcast.api.schemas import INVALID, UNAUTHENTICATED, ErrorOut, LoginIn, RegisterIn, TokenOut, UserOut
+from roomcast.api.deps import ClientAddress, CurrentClaims, ServicesDep
+from roomcast.api.schemas import (
+    INVALID,
+    UNAUTHENTICATED,
+    ErrorOut,
+    LoginIn,
+    PasswordChangeIn,
+    RefreshIn,
+    RegisterIn,
+    TokenOut,
+    UserOut,
+)
 from roomcast.services.errors import Unauthorized
+from roomcast.services.sessions import IssuedTokens
 from roomcast.storage.models import User
 from roomcast.storage.records import iso_utc
 
 router = APIRouter(tags=["auth"], responses=INVALID)
+
+Responses = dict[int | str, dict[str, Any]]
+RETRY_AFTER = {
+    "Retry-After": {"description": "whole seconds until one more attempt is allowed", "schema": {"type": "integer"}}
+}
+BAD_CREDENTIALS: Responses = {401: {"model": ErrorOut, "description": "Bad credentials"}}
+TOO_MANY_LOGINS: Responses = {
+    429: {"model": ErrorOut, "description": "Too many failed logins (LOGIN_RATE_LIMIT)", "headers": RETRY_AFTER}
+}
+TOO_MANY_REGISTRATIONS: Responses = {
+    429: {"model": ErrorOut, "description": "Too many registrations (REGISTER_RATE_LIMIT)", "headers": RETRY_AFTER}
+}
+BAD_REFRESH: Responses = {401: {"model": ErrorOut, "description": "Unknown, used, revoked or expired refresh token"}}
+WRONG_PASSWORD: Responses = {403: {"model": ErrorOut, "description": "The current password is wrong"}}
 
 
 def user_out(user: User) -> UserOut:
@@ -23,34 +50,67 @@ def user_out(user: User) -> UserOut:
     )
 
 
+def token_out(issued: IssuedTokens) -> TokenOut:
+    return TokenOut(access_token=issued.access_token, expires_in=issued.expires_in, refresh_token=issued.refresh_token)
+
+
 @router.post(
     "/auth/register",
     status_code=status.HTTP_201_CREATED,
-    responses={409: {"model": ErrorOut, "description": "Username taken"}},
+    responses={409: {"model": ErrorOut, "description": "Username taken"}} | TOO_MANY_REGISTRATIONS,
 )
-async def register(body: RegisterIn, services: ServicesDep) -> UserOut:
-    return user_out(await services.users.do_register(body.username, body.password, body.display_name))
+async def register(body: RegisterIn, services: ServicesDep, address: ClientAddress) -> UserOut:
+    async with services.attempts.registration(address):
+        user = await services.users.do_register(body.username, body.password, body.display_name)
+    return user_out(user)
 
 
-async def _login(services: ServicesDep, username: str, password: str) -> TokenOut:
-    user = await services.users.check_credentials(username, password)
-    token = services.tokens.issue(user.id, user.username)
-    return TokenOut(access_token=token, expires_in=services.tokens.ttl)
+async def _login(services: ServicesDep, address: str, username: str, password: str) -> TokenOut:
+    async with services.attempts.login(username, address):
+        user = await services.users.check_credentials(username, password)
+    return token_out(await services.sessions.do_start(user.id, user.username))
 
 
-@router.post("/auth/login", responses={401: {"model": ErrorOut, "description": "Bad credentials"}})
-async def login(body: LoginIn, services: ServicesDep) -> TokenOut:
-    return await _login(services, body.username, body.password)
+@router.post("/auth/login", responses=BAD_CREDENTIALS | TOO_MANY_LOGINS)
+async def login(body: LoginIn, services: ServicesDep, address: ClientAddress) -> TokenOut:
+    return await _login(services, address, body.username, body.password)
 
 
-@router.post("/auth/token", responses={401: {"model": ErrorOut, "description": "Bad credentials"}})
-async def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], services: ServicesDep) -> TokenOut:
-    return await _login(services, form.username, form.password)
+@router.post("/auth/token", responses=BAD_CREDENTIALS | TOO_MANY_LOGINS)
+async def token(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], services: ServicesDep, address: ClientAddress
+) -> TokenOut:
+    return await _login(services, address, form.username, form.password)
+
+
+@router.post("/auth/refresh", responses=BAD_REFRESH)
+async def refresh(body: RefreshIn, services: ServicesDep) -> TokenOut:
+    return token_out(await services.sessions.do_refresh(body.refresh_token))
+
+
+@router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+async def logout(body: RefreshIn, services: ServicesDep) -> None:
+    await services.sessions.do_logout(body.refresh_token)
 
 
 @router.get("/users/me", responses=UNAUTHENTICATED)
-async def me(actor: CurrentActor, services: ServicesDep) -> UserOut:
-    user = await services.users.get(actor.user_id)
+async def me(claims: CurrentClaims, services: ServicesDep) -> UserOut:
+    user = await services.users.get(claims.user_id)
     if user is None:
         raise Unauthorized("invalid token")
     return user_out(user)
+
+
+@router.post(
+    "/users/me/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=UNAUTHENTICATED | WRONG_PASSWORD | TOO_MANY_LOGINS,
+)
+async def change_password(
+    body: PasswordChangeIn, claims: CurrentClaims, services: ServicesDep, address: ClientAddress
+) -> None:
+    """Every other session of the user is logged out; this one stays signed in."""
+    async with services.attempts.login(claims.username, address):
+        await services.users.do_change_password(claims.user_id, body.current_password, body.new_password)
+    await services.sessions.do_revoke_others(claims.user_id, keep=claims.session_id)

@@ -9,6 +9,8 @@ from pydantic import AfterValidator
 from roomcast.api.deps import CurrentActor, ServicesDep
 from roomcast.api.schemas import (
     INVALID,
+    NO_NUL_PATTERN,
+    SEQ_MAX,
     UNAUTHENTICATED,
     ErrorOut,
     MemberIn,
@@ -24,6 +26,8 @@ from roomcast.api.schemas import (
     RoomSummaryOut,
     check_text,
 )
+
+STORED_SEQ_MAX = 2**31 - 1
 
 router = APIRouter(prefix="/rooms", tags=["rooms"], responses={**INVALID, **UNAUTHENTICATED})
 
@@ -53,7 +57,9 @@ async def my_rooms(actor: CurrentActor, services: ServicesDep) -> list[RoomSumma
 async def public_rooms(
     actor: CurrentActor,
     services: ServicesDep,
-    q: Annotated[str | None, Query(max_length=100), AfterValidator(check_text)] = None,
+    q: Annotated[
+        str | None, Query(max_length=100, json_schema_extra={"pattern": NO_NUL_PATTERN}), AfterValidator(check_text)
+    ] = None,
 ) -> list[RoomOut]:
     return [RoomOut(**room) for room in await services.rooms.list_public(q)]
 
@@ -104,10 +110,16 @@ async def history(
     actor: CurrentActor,
     services: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    before_seq: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
-    after_seq: Annotated[int | None, Query(ge=0, le=2**31 - 1)] = None,
+    before_seq: Annotated[int | None, Query(ge=0, le=SEQ_MAX)] = None,
+    after_seq: Annotated[int | None, Query(ge=0, le=SEQ_MAX)] = None,
 ) -> MessagePage:
     await services.rooms.check_participant(room_id, actor.user_id)
+    # Seqs are stored as 32-bit integers (PostgreSQL would refuse a larger parameter): a bound
+    # beyond every stored seq is no bound below, and nothing lies above it.
+    if after_seq is not None and after_seq >= STORED_SEQ_MAX:
+        return MessagePage(messages=[], has_more=False)
+    if before_seq is not None and before_seq > STORED_SEQ_MAX:
+        before_seq = None
     records, has_more = await services.messages.read(room_id, limit, before_seq, after_seq)
     return MessagePage(messages=[MessageOut(**r.as_dict()) for r in records], has_more=has_more)
 

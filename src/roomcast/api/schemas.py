@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
+from roomcast.services.text import has_unsafe_name_characters, is_visible
 from roomcast.storage.database import is_storable_text
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_.-]{3,32}$"
+# What the server enforces, written into the schema so that a generated client (or a fuzzer)
+# knows it. Documentation only: the checks themselves are check_text and check_content.
+NO_NUL_PATTERN = r"^[^\u0000]*$"
+# The largest integer every JSON client holds exactly (JavaScript's MAX_SAFE_INTEGER), and one
+# the OpenAPI document can state exactly (FastAPI writes bounds as floats: 2**63 - 1 would read 2**63).
+SEQ_MAX = 2**53 - 1
 
 
 def check_text(value: str | None) -> str | None:
@@ -18,17 +26,61 @@ def check_text(value: str | None) -> str | None:
 
 
 # Every free-text input: a NUL or a lone surrogate is a 422 here, not a database error later.
-Text = Annotated[str, AfterValidator(check_text)]
+Text = Annotated[str, AfterValidator(check_text), Field(json_schema_extra={"pattern": NO_NUL_PATTERN})]
+
+
+@cache
+def visible_content_pattern() -> str:
+    """`is_visible` and no NUL, as a regex (Python, ECMA 262 with `u`, Rust): invisible characters,
+    then one that shows, then anything but NUL. Built from `is_visible` itself, so both agree."""
+    invisible: list[list[int]] = []
+    for code in range(0x110000):
+        if 0xD800 <= code < 0xE000 or is_visible(chr(code)):
+            continue
+        if invisible and invisible[-1][1] == code - 1:
+            invisible[-1][1] = code
+        else:
+            invisible.append([code, code])
+
+    def char(code: int) -> str:
+        return f"\\u{code:04x}" if code <= 0xFFFF else chr(code)
+
+    span = "".join(char(a) if a == b else f"{char(a)}-{char(b)}" for a, b in invisible)
+    return f"^[{span}]*[^{span}\\u0000][^\\u0000]*$"
+
+
+def _document_content(schema: dict[str, Any]) -> None:
+    schema.update(minLength=1, pattern=visible_content_pattern())
+
+
+def _integral(value: object) -> object:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# JSON Schema's integer includes 5.0, which strict mode alone would refuse (it refuses true and "5").
+JsonInt = Annotated[int, BeforeValidator(_integral)]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+    # strict: JSON's types as the schema says them (no 0 for false, no "5" or true for 5).
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False, strict=True)
+
+
+def check_name(value: str | None) -> str | None:
+    if value is not None and has_unsafe_name_characters(value):
+        raise ValueError("must not contain control characters or bidirectional overrides")
+    return value
+
+
+# What check_name refuses, said in the schema too (a generated client then knows).
+SAFE_NAME_PATTERN = r"^[^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\u2028\u2029]*$"
+Name = Annotated[Text, AfterValidator(check_name), Field(json_schema_extra={"pattern": SAFE_NAME_PATTERN})]
 
 
 class RegisterIn(Strict):
     username: str = Field(pattern=USERNAME_PATTERN, description="3-32 of A-Z a-z 0-9 _ . -")
     password: str = Field(min_length=8, max_length=256)
-    display_name: Text | None = Field(default=None, min_length=1, max_length=64)
+    display_name: Name | None = Field(default=None, min_length=1, max_length=64)
 
 
 class LoginIn(Strict):
@@ -36,10 +88,20 @@ class LoginIn(Strict):
     password: str = Field(min_length=1, max_length=256)
 
 
+class RefreshIn(Strict):
+    refresh_token: str = Field(min_length=1, max_length=256)
+
+
+class PasswordChangeIn(Strict):
+    current_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=8, max_length=256)
+
+
 class TokenOut(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"
-    expires_in: int
+    expires_in: int = Field(description="seconds the access token lives (ACCESS_TOKEN_TTL)")
+    refresh_token: str = Field(description="opaque, single use: POST /api/auth/refresh before the access token expires")
 
 
 class UserOut(BaseModel):
@@ -100,7 +162,12 @@ class RoleIn(Strict):
 
 
 class MessageIn(Strict):
-    content: Text = Field(description="1..MAX_MESSAGE_LENGTH characters, not only white space")
+    # Checked by MessageService.check_content, the one rule of every transport; the app writes
+    # MAX_MESSAGE_LENGTH into the schema as maxLength.
+    content: str = Field(
+        description="1..MAX_MESSAGE_LENGTH characters, not only white space or invisible characters, no NUL",
+        json_schema_extra=_document_content,
+    )
     client_id: Text | None = Field(default=None, min_length=1, max_length=64)
 
 
@@ -110,7 +177,7 @@ class MessagePage(BaseModel):
 
 
 class ReadIn(Strict):
-    seq: int = Field(ge=0, le=2**31 - 1)
+    seq: JsonInt = Field(ge=0, le=SEQ_MAX)
 
 
 class ReadOut(BaseModel):

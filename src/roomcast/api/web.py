@@ -19,10 +19,11 @@ log = logging.getLogger("roomcast.web")
 
 RESERVED_PREFIXES = ("/api", "/ws", "/docs", "/redoc", "/openapi.json", "/health", "/metrics")
 
+# Nothing inline (no style attribute either): the page is served under the client's CSP.
 NOT_BUILT = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>roomcast</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body style="font-family: system-ui, sans-serif; max-width: 36rem; margin: 4rem auto; padding: 0 1rem">
+<body>
 <h1>roomcast is running</h1>
 <p>The web client is not built. Run <code>make web</code> (or <code>make run</code>),
 then reload this page. The API is at <a href="/docs">/docs</a>.</p>

@@ -7,7 +7,7 @@ from roomcast.config import Settings
 
 
 async def create_backends(settings: Settings) -> Backends:
-    """The one place that chooses: REDIS_URL set → Redis for all four, else in-process."""
+    """The one place that chooses: REDIS_URL set → Redis for all five, else in-process."""
     if settings.redis_url:
         from roomcast.backends.redis import create_redis_backends
 

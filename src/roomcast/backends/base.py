@@ -1,4 +1,4 @@
-"""The four shared concerns of a roomcast cluster, as narrow async interfaces.
+"""The five shared concerns of a roomcast cluster, as narrow async interfaces.
 
 Services and the gateway depend only on these protocols. Each has an in-process
 implementation (`backends.memory`) and a Redis one (`backends.redis`); both pass the same
@@ -112,15 +112,45 @@ class RecentCache(Protocol):
     async def close(self) -> None: ...
 
 
+class ConnectionRegistry(Protocol):
+    """The live WebSocket connections of each user, counted across endpoints and instances.
+
+    `acquire` is atomic across instances: it registers `connection_id` and answers True when
+    the user has fewer than `limit` live connections, else answers False and registers
+    nothing; of N concurrent acquires for a user with `limit` L and no connection, exactly
+    min(N, L) succeed. Acquiring a connection already registered answers True and changes
+    nothing. `release` is idempotent. `count` is the user's live connections.
+    Connection ids need only be unique within an instance.
+
+    Entries of a crashed instance stop counting within 30 s, so a crash never locks a user
+    out for longer. While the shared store is unreachable, an instance keeps admitting and
+    enforces `limit` over its own connections only; when the store returns, the instance
+    registers the connections it holds then and drops those it released meanwhile, even if
+    that puts a user over the limit for a while (nobody is closed; new acquires are refused
+    until the count falls below it). `start` is idempotent, `create_backends` calls it.
+    """
+
+    async def start(self) -> None: ...
+
+    async def acquire(self, user_id: str, connection_id: str, limit: int) -> bool: ...
+
+    async def release(self, user_id: str, connection_id: str) -> None: ...
+
+    async def count(self, user_id: str) -> int: ...
+
+    async def close(self) -> None: ...
+
+
 @dataclass(slots=True)
 class Backends:
     pubsub: PubSub
     presence: Presence
     rate_limiter: RateLimiter
     cache: RecentCache
+    connections: ConnectionRegistry
     kind: str
     health: Callable[[], Awaitable[dict[str, object]]]
 
     async def close(self) -> None:
-        for part in (self.pubsub, self.presence, self.rate_limiter, self.cache):
+        for part in (self.pubsub, self.presence, self.rate_limiter, self.cache, self.connections):
             await part.close()

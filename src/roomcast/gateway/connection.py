@@ -3,8 +3,10 @@
 Under uvicorn's websockets-sansio protocol a connection writes finished frames to the transport
 itself (held briefly by the `WriteCoalescer` during a broadcast); on any other server it queues
 them for a writer task. Either way sending never waits, so a slow socket never holds back a
-room: when more than SEND_QUEUE_LIMIT frames wait, the connection is closed with 1013 and its
-client recovers with `since_seq`.
+room: when more than SEND_QUEUE_LIMIT frames or SEND_QUEUE_BYTES bytes wait, the connection is
+abandoned: what it holds is dropped, a 1013 close frame goes out behind the whole frames
+already written, and the TCP connection lingers at most CLOSE_LINGER seconds for the client to
+read it — a client that reads again sees 1013 and recovers with `since_seq`.
 """
 
 from __future__ import annotations
@@ -23,13 +25,17 @@ from starlette.types import Message
 from starlette.websockets import WebSocket, WebSocketState
 
 from roomcast.observability import metrics
-from roomcast.protocol.codec import websocket_text_frame
+from roomcast.observability.throttle import ThrottledLog
+from roomcast.protocol.codec import websocket_close_frame, websocket_text_frame
 
 SERVER_CHANNEL_KEY = "roomcast.server_channel"
 
 log = logging.getLogger("roomcast.gateway")
 
 CLOSE_TIMEOUT = 2.0
+# How long an abandoned (slow) socket may take to read its close frame before it is cut.
+CLOSE_LINGER = 10.0
+_slow_log = ThrottledLog(log, level=logging.WARNING)
 
 
 @dataclass(slots=True)
@@ -112,13 +118,17 @@ class Connection:
         username: str,
         queue_limit: int,
         coalescer: WriteCoalescer,
+        queue_bytes: int = 1 << 20,
+        session_id: str = "",
     ) -> None:
         self.id = uuid.uuid4().hex
         self.websocket = websocket
         self.room_id = room_id
         self.user_id = user_id
         self.username = username
+        self.session_id = session_id
         self.queue_limit = queue_limit
+        self.queue_bytes = queue_bytes
         self.frames = TokenBucket(rate=20, capacity=40)
         self.typing = False
         self.typing_timer: asyncio.TimerHandle | None = None
@@ -128,6 +138,7 @@ class Connection:
         self._ready = False
         self._held: list[tuple[int, bytes, bytes]] = []
         self._queue: deque[bytes] = deque()
+        self._queue_size = 0  # bytes in _queue
         self._wakeup = asyncio.Event()
         self._closing = False
         self._close_code = 1000
@@ -145,7 +156,10 @@ class Connection:
         self._unflushed = 0
         self._coalescer = coalescer
         self._out: list[bytes] = []  # frames held by the coalescer, not yet written
+        self._out_size = 0  # bytes in _out
         self._finisher: asyncio.Future[None] | None = None
+        self._abandoned = False
+        self._linger: asyncio.TimerHandle | None = None
 
     @property
     def is_closing(self) -> bool:
@@ -163,10 +177,11 @@ class Connection:
         if transport is not None:
             if transport.is_closing():
                 return
-            if transport.get_write_buffer_size() == 0:
+            buffered = transport.get_write_buffer_size()
+            if buffered == 0:
                 self._unflushed = len(self._out)
-            elif self._unflushed >= self.queue_limit:
-                self._too_slow(self._unflushed)
+            elif self._unflushed >= self.queue_limit or buffered + self._out_size > self.queue_bytes:
+                self._too_slow(self._unflushed, buffered + self._out_size)
                 return
             self._unflushed += 1
             data = wire if wire is not None else websocket_text_frame(frame)
@@ -175,33 +190,73 @@ class Connection:
                 if not self._out:
                     coalescer.dirty.append(self)
                 self._out.append(data)
+                self._out_size += len(data)
             else:
                 transport.write(data)
             return
-        if len(self._queue) >= self.queue_limit:
-            self._too_slow(len(self._queue))
-            self._queue.clear()
-            if self._writer is not None:
-                # The writer is stuck on a full socket buffer: interrupt it so that it closes now.
-                self._writer.cancel()
+        if len(self._queue) >= self.queue_limit or self._queue_size + len(frame) > self.queue_bytes:
+            self._too_slow(len(self._queue), self._queue_size)
             return
         self._queue.append(frame)
+        self._queue_size += len(frame)
         self._wakeup.set()
 
     def flush(self) -> None:
         """Write the frames the coalescer held, as one write."""
         out, self._out = self._out, []
+        self._out_size = 0
         transport = self._transport
         if out and transport is not None and not transport.is_closing():
             transport.write(out[0] if len(out) == 1 else b"".join(out))
 
-    def _too_slow(self, waiting: int) -> None:
-        log.warning(
+    def _too_slow(self, frames: int, size: int) -> None:
+        _slow_log.log(
+            "slow consumer",
             "send queue full, closing slow connection",
-            extra={"user_id": self.user_id, "room_id": self.room_id, "queued": waiting},
+            user_id=self.user_id,
+            room_id=self.room_id,
+            queued_frames=frames,
+            queued_bytes=size,
         )
         metrics.ERRORS.labels(type="slow_consumer").inc()
-        self.close(1013, "send queue full")
+        self.abandon(1013, "send queue full")
+
+    def abandon(self, code: int, reason: str) -> None:
+        """Close a socket whose client is not reading: drop what waits here, then the close frame.
+
+        The server's regular close waits for the socket to drain, which a client that does not
+        read never lets happen; so the close frame is written behind the whole frames already
+        handed to the transport, and the connection is cut if it is still not read after
+        CLOSE_LINGER seconds.
+        """
+        if self._closing:
+            return
+        self._closing = True
+        transport = self._transport
+        self._abandoned = transport is not None
+        self._close_code = code
+        self._close_reason = reason
+        self._out.clear()
+        self._out_size = 0
+        self._queue.clear()
+        self._queue_size = 0
+        if transport is not None:
+            if not transport.is_closing():
+                transport.write(websocket_close_frame(code, reason))
+                self._linger = asyncio.get_running_loop().call_later(CLOSE_LINGER, self._hang_up, transport)
+            self.closed.set()
+            if self.reader is not None:
+                self.reader.cancel()
+        elif self._writer is not None:
+            # The writer is stuck on a full socket buffer: interrupt it so that it closes now.
+            self._writer.cancel()
+
+    @staticmethod
+    def _hang_up(transport: asyncio.WriteTransport) -> None:
+        if transport.get_write_buffer_size() > 0:
+            transport.abort()
+        elif not transport.is_closing():
+            transport.close()  # everything, the close frame included, is with the kernel: FIN after it
 
     def deliver_message(self, seq: int, frame: bytes, wire: bytes) -> None:
         """A live `new_message`: held until `connected` is out, dropped if already sent."""
@@ -239,7 +294,9 @@ class Connection:
                 await self._wakeup.wait()
                 self._wakeup.clear()
                 while self._queue:
-                    await ws.send_text(self._queue.popleft().decode())
+                    frame = self._queue.popleft()
+                    self._queue_size -= len(frame)
+                    await ws.send_text(frame.decode())
                 if self._closing:
                     break
         except Exception:
@@ -249,7 +306,8 @@ class Connection:
 
     async def _finish(self) -> None:
         ws = self.websocket
-        if ws.application_state == WebSocketState.CONNECTED and ws.client_state == WebSocketState.CONNECTED:
+        connected = ws.application_state == WebSocketState.CONNECTED and ws.client_state == WebSocketState.CONNECTED
+        if connected and not self._abandoned:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(ws.close(self._close_code, self._close_reason), CLOSE_TIMEOUT)
         self.closed.set()
@@ -264,6 +322,7 @@ class Connection:
                 self._writer.cancel()
 
     def cancel_timers(self) -> None:
+        # Not the linger: it outlives the handler, bounding how long an abandoned socket stays.
         for timer in (self.typing_timer, self.expiry_timer):
             if timer is not None:
                 timer.cancel()

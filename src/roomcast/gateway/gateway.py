@@ -1,4 +1,13 @@
-"""The /ws/{room_id} endpoint (SPEC §4): admission, the receive loop, presence and typing."""
+"""The /ws/{room_id} endpoint (SPEC §4): admission, the receive loop, presence and typing.
+
+Admission, in order: the browser Origin (refused before the handshake: HTTP 403), the
+token and its session, `since_seq`, the room membership, the user's connection slot (
+MAX_CONNECTIONS_PER_USER, across instances); then the connection registers in the hub and
+the membership is read once more, so a removal that raced the handshake either sees the
+registered socket (and kicks it) or is seen by the second read. After that the kick, the
+membership lease (gateway.membership) and the group commit's own participant check keep a
+removed user out.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +15,19 @@ import asyncio
 import logging
 import time
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
+import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from roomcast.backends.base import PresenceMember
+from roomcast.gateway.admission import Admission, origin_allowed, parse_since_seq
 from roomcast.gateway.connection import Connection
-from roomcast.gateway.hub import Hub
+from roomcast.gateway.hub import CONTROL_CHANNEL, Hub
+from roomcast.gateway.membership import MembershipLease
 from roomcast.observability import metrics
+from roomcast.observability.throttle import ThrottledLog
 from roomcast.protocol import codec
 from roomcast.protocol.frames import (
     Auth,
@@ -35,20 +49,17 @@ from roomcast.services.messages import RECOVERY_LIMIT, Actor
 from roomcast.services.registry import Services
 
 log = logging.getLogger("roomcast.gateway")
+refusals = ThrottledLog(log)
 
 Envelope = codec.Envelope
-
-
-class Admission(Exception):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 class Gateway:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.hub = Hub(services.backends.pubsub, self._read_gap)
+        self.lease = MembershipLease(services.rooms, self.hub.connections)
+        self.hub.on_resynced = self.lease.sweep
         self.closing = False
         self._in_flight = 0
         self._idle = asyncio.Event()
@@ -58,9 +69,15 @@ class Gateway:
         await self.hub.start()
         await self.services.backends.presence.start(self._on_presence_expired)
         self.services.rooms.kick = self.kick
+        self.services.sessions.on_revoked = self.end_sessions
+        self.lease.start()
 
     async def kick(self, room_id: uuid.UUID, user_id: uuid.UUID) -> None:
         await self.hub.publish(str(room_id), Envelope("kick", b"", user_id=str(user_id)))
+
+    async def end_sessions(self, session_ids: Sequence[str]) -> None:
+        """Close the sockets of these (revoked) sessions with 1008 `logged out`, on every instance."""
+        await self.hub.publish(CONTROL_CHANNEL, Envelope("logout", orjson.dumps(list(session_ids))))
 
     async def _read_gap(self, room_id: str, after: int, upto: int) -> list[tuple[int, bytes]]:
         records, _ = await self.services.messages.read(uuid.UUID(room_id), upto - after - 1, after_seq=after)
@@ -73,6 +90,7 @@ class Gateway:
     async def drain(self) -> None:
         """SIGTERM: commit and deliver what is in flight, then close every socket with 1001."""
         self.closing = True
+        await self.lease.stop()
         await self.services.messages.writer.stop()
         try:
             await asyncio.wait_for(self._idle.wait(), 5)
@@ -84,14 +102,19 @@ class Gateway:
         await asyncio.gather(*(c.wait_closed(3) for c in connections))
 
     async def serve(self, websocket: WebSocket, room_id: str) -> None:
+        settings = self.services.settings
+        if not origin_allowed(websocket.headers.get("origin"), websocket.headers.get("host"), settings.origins):
+            refusals.log("origin", "connection refused", reason="origin not allowed")
+            await websocket.close(1008)  # before the handshake: the client gets HTTP 403
+            return
         await websocket.accept()
         if self.closing:
             await websocket.close(1001, "server shutting down")
             return
         try:
-            actor, expires_at, last_seq, since_seq = await self._admit(websocket, room_id)
+            actor, session_id, expires_at, last_seq, since_seq = await self._admit(websocket, room_id)
         except Admission as refusal:
-            log.info("connection refused", extra={"room_id": room_id, "reason": refusal.reason})
+            refusals.log(refusal.reason, "connection refused", reason=refusal.reason)
             await websocket.close(1008, refusal.reason)
             return
         connection = Connection(
@@ -99,13 +122,23 @@ class Gateway:
             room_id,
             str(actor.user_id),
             actor.username,
-            self.services.settings.send_queue_limit,
+            settings.send_queue_limit,
             self.hub.coalescer,
+            queue_bytes=settings.send_queue_bytes,
+            session_id=session_id,
         )
-        # The session runs in a task of its own: every wakeup (one or two per message) then
-        # resumes a short coroutine chain instead of the server's and middleware's frames too.
-        # Cancelling this handler cancels the session with it.
-        await asyncio.create_task(self._session(connection, actor, expires_at, last_seq, since_seq))
+        slots = self.services.backends.connections
+        if not await slots.acquire(connection.user_id, connection.id, settings.max_connections_per_user):
+            refusals.log("too many connections", "connection refused", reason="too many connections")
+            await websocket.close(1008, "too many connections")
+            return
+        try:
+            # The session runs in a task of its own: every wakeup (one or two per message) then
+            # resumes a short coroutine chain instead of the server's and middleware's frames too.
+            # Cancelling this handler cancels the session with it.
+            await asyncio.create_task(self._session(connection, actor, expires_at, last_seq, since_seq))
+        finally:
+            await slots.release(connection.user_id, connection.id)
 
     async def _session(
         self, connection: Connection, actor: Actor, expires_at: float, last_seq: int, since_seq: int | None
@@ -117,6 +150,13 @@ class Gateway:
         member = PresenceMember(connection.user_id, connection.username)
         connection.reader = asyncio.current_task()
         try:
+            # Registered first, read again second: a removal committed before this read is seen
+            # here, one committed after it finds the socket registered and kicks it.
+            pair = (uuid.UUID(room_id), actor.user_id)
+            if pair not in await self.services.rooms.participants_among([pair]):
+                refusals.log("not a participant", "connection refused", reason="not a participant")
+                connection.close(1008, "not a participant")
+                return
             first = await presence.join(room_id, member, connection.id)
             await self._send_connected(connection, actor, last_seq, since_seq)
             self._schedule_expiry(connection, expires_at)
@@ -143,7 +183,7 @@ class Gateway:
         finally:
             await self._part(connection, member)
 
-    async def _admit(self, websocket: WebSocket, room_id: str) -> tuple[Actor, float, int, int | None]:
+    async def _admit(self, websocket: WebSocket, room_id: str) -> tuple[Actor, str, float, int, int | None]:
         params = websocket.query_params
         token = params.get("token")
         if not token:
@@ -152,6 +192,9 @@ class Gateway:
             claims = self.services.tokens.decode(token)
         except DomainError as exc:
             raise Admission(exc.detail) from None
+        since_seq = parse_since_seq(params.get("since_seq"))
+        if not await self.services.sessions.is_active(claims.session_id):
+            raise Admission("logged out")
         try:
             room_uuid = uuid.UUID(room_id)
             access = await self.services.rooms.check_access(room_uuid, claims.user_id)
@@ -159,15 +202,7 @@ class Gateway:
             raise Admission("not a participant") from None
         if not access.is_participant:
             raise Admission("not a participant")
-        since_seq: int | None = None
-        if "since_seq" in params:
-            try:
-                since_seq = int(params["since_seq"])
-            except ValueError:
-                raise Admission("invalid since_seq") from None
-            if since_seq < 0:
-                raise Admission("invalid since_seq")
-        return Actor(claims.user_id, claims.username), claims.expires_at, access.last_seq, since_seq
+        return Actor(claims.user_id, claims.username), claims.session_id, claims.expires_at, access.last_seq, since_seq
 
     async def _send_connected(self, connection: Connection, actor: Actor, last_seq: int, since_seq: int | None) -> None:
         room_uuid = uuid.UUID(connection.room_id)
@@ -220,7 +255,7 @@ class Gateway:
             elif isinstance(frame, TypingStop):
                 await self._typing_stop(connection)
             elif isinstance(frame, Auth):
-                actor = self._reauthenticate(connection, actor, frame.token)
+                actor = await self._reauthenticate(connection, actor, frame.token)
 
     async def _send_message(self, connection: Connection, actor: Actor, frame: SendMessage, received_at: float) -> None:
         client_id = frame.client_id
@@ -242,6 +277,7 @@ class Gateway:
         except StorageUnavailable as exc:
             connection.send(codec.message_error_frame(exc.detail, client_id, True))
         except NotFound:
+            # The commit found the sender no longer participates: whatever the hub heard, out.
             connection.close(1008, "not a participant")
         else:
             connection.send(codec.message_sent_frame(result.message.json, client_id))
@@ -270,7 +306,7 @@ class Gateway:
             connection.typing = False
             await self._announce(connection, "user_stopped_typing")
 
-    def _reauthenticate(self, connection: Connection, actor: Actor, token: str) -> Actor:
+    async def _reauthenticate(self, connection: Connection, actor: Actor, token: str) -> Actor:
         try:
             claims = self.services.tokens.decode(token)
         except DomainError as exc:
@@ -279,7 +315,11 @@ class Gateway:
         if str(claims.user_id) != connection.user_id:
             connection.send(codec.error_frame("invalid token", "token belongs to another user"))
             return actor
+        if not await self.services.sessions.is_active(claims.session_id):
+            connection.send(codec.error_frame("logged out", "that token's session has ended"))
+            return actor
         self._schedule_expiry(connection, claims.expires_at)
+        connection.session_id = claims.session_id
         return Actor(claims.user_id, claims.username)
 
     def _schedule_expiry(self, connection: Connection, expires_at: float) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
+import orjson
+
 from roomcast.backends.base import PubSub
 from roomcast.gateway.connection import Connection, WriteCoalescer
 from roomcast.observability import metrics
@@ -21,6 +23,9 @@ log = logging.getLogger("roomcast.gateway")
 # Reads messages of a room with seq in (after, upto): [(seq, message_json)].
 GapReader = Callable[[str, int, int], Awaitable[list[tuple[int, bytes]]]]
 RESYNC_BATCH = 500
+# Cluster-wide publications that concern no one room (a session logged out); never a room id,
+# which is a UUID.
+CONTROL_CHANNEL = "~control"
 
 
 class RoomChannel:
@@ -37,9 +42,12 @@ class Hub:
         self._read_gap = read_gap
         self.rooms: dict[str, RoomChannel] = {}
         self.coalescer = WriteCoalescer()
+        # Runs after every resync: publications (kicks too) may have been lost meanwhile.
+        self.on_resynced: Callable[[], Awaitable[object]] | None = None
 
     async def start(self) -> None:
         await self._pubsub.start(self.on_payload, self.resync)
+        await self._pubsub.subscribe(CONTROL_CHANNEL)
 
     async def resync(self) -> None:
         """After a pub/sub outage: deliver, in seq order, what each room committed meanwhile."""
@@ -54,6 +62,11 @@ class Hub:
                 self._fan_out_missed(channel, missed)
                 if len(missed) < RESYNC_BATCH:
                     break
+        if self.on_resynced is not None:
+            try:
+                await self.on_resynced()
+            except Exception:
+                log.exception("post-resync check failed")
 
     async def attach(self, connection: Connection, room_last_seq: int) -> None:
         channel = self.rooms.get(connection.room_id)
@@ -80,6 +93,9 @@ class Hub:
         await self._pubsub.publish(room_id, envelope.encode())
 
     async def on_payload(self, room_id: str, payload: bytes) -> None:
+        if room_id == CONTROL_CHANNEL:
+            self._on_control(payload)
+            return
         channel = self.rooms.get(room_id)
         if channel is None:
             return
@@ -101,6 +117,17 @@ class Hub:
             for connection in channel.connections.values():
                 if connection.user_id != envelope.user_id:
                     connection.send(frame, wire)
+
+    def _on_control(self, payload: bytes) -> None:
+        try:
+            envelope = Envelope.decode(payload)
+            ended = set(orjson.loads(envelope.frame)) if envelope.kind == "logout" else set()
+        except Exception:
+            log.error("undecodable control publication")
+            return
+        for connection in self.connections():
+            if connection.session_id in ended:
+                connection.close(1008, "logged out")
 
     async def _deliver_message(self, room_id: str, channel: RoomChannel, envelope: Envelope) -> None:
         if envelope.seq <= channel.last_seq:

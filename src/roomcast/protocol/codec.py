@@ -22,6 +22,12 @@ def websocket_text_frame(payload: bytes) -> bytes:
     return struct.pack("!BBQ", 0x81, 127, size) + payload
 
 
+def websocket_close_frame(code: int, reason: str = "") -> bytes:
+    """RFC 6455 wire form of a server close frame (reason cut to fit the 125-byte control limit)."""
+    payload = struct.pack("!H", code) + reason.encode()[:123]
+    return bytes((0x88, len(payload))) + payload
+
+
 def encode_frame(kind: str, data: dict[str, Any]) -> bytes:
     return orjson.dumps({"type": kind, "data": data})
 
@@ -64,8 +70,9 @@ def pong_frame() -> bytes:
 class Envelope:
     """What one instance publishes to the others for a room.
 
-    `kind` is "message" (seq set), "event" (typing, presence) or "kick" (close `user_id`'s
-    sockets). `origin` is the publishing connection, which does not receive its own frame.
+    `kind` is "message" (seq set), "event" (typing, presence), "kick" (close `user_id`'s
+    sockets) or, on the cluster's control channel, "logout" (the frame is a JSON list of
+    session ids whose sockets close). `origin` is the publishing connection, which does not receive its own frame.
     Wire form: a small JSON header, a newline, then the frame bytes untouched.
     """
 

@@ -18,9 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from roomcast.backends.base import Backends
 from roomcast.config import Settings
 from roomcast.observability import metrics
+from roomcast.observability.throttle import ThrottledLog
 from roomcast.protocol.codec import Envelope, new_message_frame
 from roomcast.services.errors import InvalidContent, NotFound, RateLimited, StorageUnavailable
 from roomcast.services.notifications import Notifier
+from roomcast.services.text import is_visible
 from roomcast.storage.database import is_storable_text
 from roomcast.storage.models import Message, User
 from roomcast.storage.records import CommitResult, MessageDraft, MessageRecord
@@ -51,13 +53,16 @@ class MessageService:
         self._engine = engine
         self._backends = backends
         self._notifier = notifier
+        # Refusals a client can cause at will: a line per kind and interval, with a count.
+        self._refused_log = ThrottledLog(log)
+        self._failed_log = ThrottledLog(log, level=logging.WARNING)
         self.writer = GroupCommitWriter(engine, self._after_commit, timeout=COMMIT_TIMEOUT)
 
     def check_content(self, content: object) -> str:
         if not isinstance(content, str):
             raise InvalidContent("content must be a string")
-        if not content.strip():
-            raise InvalidContent("content must not be empty")
+        if not is_visible(content):
+            raise InvalidContent("content must not be empty, nor only white space or invisible characters")
         if not is_storable_text(content):
             raise InvalidContent("content must be UTF-8 text without NUL characters")
         if len(content) > self._settings.max_message_length:
@@ -82,7 +87,7 @@ class MessageService:
         decision = await limiter.acquire(key, self._settings.message_rate_limit, self._settings.rate_limit_window)
         if not decision.allowed:
             metrics.RATE_LIMITED.inc()
-            log.info("rate limit refused", extra={"user_id": str(actor.user_id), "room_id": str(room_id)})
+            self._refused_log.log("rate limit", "rate limit refused", user_id=str(actor.user_id), room_id=str(room_id))
             raise RateLimited(decision)
         draft = MessageDraft(room_id, actor.user_id, actor.username, text, client_id, origin, received_at)
         try:
@@ -94,9 +99,12 @@ class MessageService:
         except (TimeoutError, StorageError) as exc:
             await limiter.release(key, decision.token)
             metrics.ERRORS.labels(type="storage").inc()
-            log.warning(
+            self._failed_log.log(
+                "not stored",
                 "message not stored",
-                extra={"user_id": str(actor.user_id), "room_id": str(room_id), "error": repr(exc)},
+                user_id=str(actor.user_id),
+                room_id=str(room_id),
+                error=repr(exc),
             )
             raise StorageUnavailable("message could not be stored, retry with the same client_id") from None
         if result.duplicate:

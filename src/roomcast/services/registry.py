@@ -9,10 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from roomcast.backends import create_backends
 from roomcast.backends.base import Backends
 from roomcast.config import Settings
+from roomcast.services.attempts import AttemptLimits
 from roomcast.services.auth import TokenService
 from roomcast.services.messages import MessageService
 from roomcast.services.notifications import NotificationService, Notifier
 from roomcast.services.rooms import RoomService
+from roomcast.services.sessions import SessionService
 from roomcast.services.users import UserService
 from roomcast.storage.database import create_engine, create_sessionmaker
 
@@ -23,6 +25,8 @@ class Services:
     engine: AsyncEngine
     backends: Backends
     tokens: TokenService
+    sessions: SessionService
+    attempts: AttemptLimits
     users: UserService
     rooms: RoomService
     messages: MessageService
@@ -34,11 +38,14 @@ class Services:
         engine = create_engine(settings)
         backends = await create_backends(settings)
         notifier = Notifier(engine, backends.presence)
+        tokens = TokenService(settings)
         services = cls(
             settings=settings,
             engine=engine,
             backends=backends,
-            tokens=TokenService(settings),
+            tokens=tokens,
+            sessions=SessionService(settings, engine, tokens),
+            attempts=AttemptLimits(settings, backends.rate_limiter),
             users=UserService(create_sessionmaker(engine)),
             rooms=RoomService(engine, backends.presence),
             messages=MessageService(settings, engine, backends, notifier),

@@ -7,11 +7,11 @@ leak nothing. Public rooms are visible to everybody; members and history are for
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -29,6 +29,7 @@ messages = Message.__table__
 OWNER, ADMIN, MEMBER = "owner", "admin", "member"
 MANAGERS = (OWNER, ADMIN)
 Kick = Callable[[uuid.UUID, uuid.UUID], Awaitable[None]]
+MEMBERSHIP_CHUNK = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +115,19 @@ class RoomService:
         if row is None or (row.is_private and row.role is None):
             raise NotFound("Room not found")
         return RoomAccess(room_as_dict(row), row.role, row.last_seq)
+
+    async def participants_among(
+        self, pairs: Sequence[tuple[uuid.UUID, uuid.UUID]]
+    ) -> set[tuple[uuid.UUID, uuid.UUID]]:
+        """Which (room, user) pairs are participations now: what the gateway's membership lease re-reads."""
+        found: set[tuple[uuid.UUID, uuid.UUID]] = set()
+        key = tuple_(participants.c.room_id, participants.c.user_id)
+        async with self._engine.connect() as conn:
+            for start in range(0, len(pairs), MEMBERSHIP_CHUNK):
+                chunk = list(pairs[start : start + MEMBERSHIP_CHUNK])
+                query = select(participants.c.room_id, participants.c.user_id).where(key.in_(chunk))
+                found.update((row.room_id, row.user_id) for row in await conn.execute(query))
+        return found
 
     async def check_participant(self, room_id: uuid.UUID, user_id: uuid.UUID) -> RoomAccess:
         access = await self.check_access(room_id, user_id)

@@ -1,16 +1,16 @@
-"""Accounts: registration and credential checks."""
+"""Accounts: registration, credential checks and password changes."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from roomcast.services.auth import hash_password, verify_password
-from roomcast.services.errors import Conflict, Unauthorized
+from roomcast.services.errors import Conflict, Forbidden, Unauthorized
 from roomcast.storage.database import is_storable_text
 from roomcast.storage.models import User
 
@@ -20,11 +20,13 @@ class UserService:
         self._sessions = sessions
 
     async def do_register(self, username: str, password: str, display_name: str | None) -> User:
-        password_hash = await asyncio.to_thread(hash_password, password)
-        user = User(username=username, display_name=display_name or username, password_hash=password_hash)
+        # A taken name is refused before paying for a hash; the unique index settles races.
         async with self._sessions() as session:
             if await self._find(session, username) is not None:
                 raise Conflict("username already taken")
+        password_hash = await asyncio.to_thread(hash_password, password)
+        user = User(username=username, display_name=display_name or username, password_hash=password_hash)
+        async with self._sessions() as session:
             session.add(user)
             try:
                 await session.commit()
@@ -41,6 +43,17 @@ class UserService:
         if user is None or not ok:
             raise Unauthorized("Incorrect username or password")
         return user
+
+    async def do_change_password(self, user_id: uuid.UUID, current_password: str, new_password: str) -> None:
+        user = await self.get(user_id)
+        if user is None:
+            raise Unauthorized("invalid token")
+        if not await asyncio.to_thread(verify_password, current_password, user.password_hash):
+            raise Forbidden("current password is incorrect")
+        password_hash = await asyncio.to_thread(hash_password, new_password)
+        async with self._sessions() as session:
+            await session.execute(update(User).where(User.id == user_id).values(password_hash=password_hash))
+            await session.commit()
 
     async def get(self, user_id: uuid.UUID) -> User | None:
         async with self._sessions() as session:

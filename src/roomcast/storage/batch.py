@@ -1,10 +1,11 @@
 """One group-commit batch: who gets which seq (pure), and the SQLite way to store it.
 
 `BatchPlan` decides, without I/O, which drafts are new, which repeat a stored `client_id`
-and which repeat another draft of the same batch; the writer then bumps each room's
-`last_seq` and lets the plan hand out the seqs. `SqliteBatchStore` writes a whole batch on a
-plain `sqlite3` connection (the same rows SQLAlchemy would write) and syncs it in one hop to
-a worker thread.
+and which repeat another draft of the same batch; the writer then refuses the drafts of
+senders who are no longer participants (read in the same transaction, so a removal and a
+send are strictly ordered), bumps each room's `last_seq` and lets the plan hand out the seqs.
+`SqliteBatchStore` writes a whole batch on a plain `sqlite3` connection (the same rows
+SQLAlchemy would write) and commits it in one hop to a worker thread.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from roomcast.storage.ids import uuid7
 from roomcast.storage.records import CommitResult, MessageDraft, MessageRecord
 
 ClientKey = tuple[uuid.UUID, uuid.UUID, str]
-_fdatasync = getattr(os, "fdatasync", os.fsync)
 log = logging.getLogger("roomcast.storage.batch")
 Outcome = CommitResult | Exception
 
@@ -48,6 +48,24 @@ class BatchPlan:
                 if key is not None:
                     self.first_of_key[key] = index
                 self.by_room.setdefault(draft.room_id, []).append(index)
+
+    def senders(self) -> list[tuple[uuid.UUID, uuid.UUID]]:
+        """(room, sender) of every new draft, sorted: the order their participant rows are locked in."""
+        return sorted({(self.drafts[i].room_id, self.drafts[i].sender_id) for ii in self.by_room.values() for i in ii})
+
+    def refuse_outsiders(self, participants: set[tuple[uuid.UUID, uuid.UUID]], refusal: type[Exception]) -> None:
+        """Drafts whose sender is not (any longer) a participant of their room get `refusal`, no seq."""
+        for room_id in list(self.by_room):
+            kept = []
+            for index in self.by_room[room_id]:
+                if (room_id, self.drafts[index].sender_id) in participants:
+                    kept.append(index)
+                else:
+                    self.outcomes[index] = refusal("not a participant")
+            if kept:
+                self.by_room[room_id] = kept
+            else:
+                del self.by_room[room_id]
 
     def rooms(self) -> list[tuple[uuid.UUID, int]]:
         """(room, new messages) in a fixed order: the lock order, so writers cannot deadlock."""
@@ -105,6 +123,7 @@ _INSERT = (
     "INSERT INTO messages (id, room_id, seq, sender_id, content, client_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 _BUMP = "UPDATE rooms SET last_seq = last_seq + ? WHERE id = ? RETURNING last_seq"
+_PARTICIPANTS = "SELECT user_id FROM room_participants WHERE room_id = ? AND user_id IN ({})"
 _READ_MARK = "UPDATE room_participants SET last_read_seq = ? WHERE room_id = ? AND user_id = ? AND last_read_seq < ?"
 
 
@@ -114,16 +133,16 @@ def _stamp(moment: datetime) -> str:
 
 
 class SqliteBatchStore:
-    """Commits batches on one sqlite3 connection: the transaction on the event loop, the fsync off it.
+    """Commits batches on one sqlite3 connection: the statements on the event loop, the COMMIT off it.
 
     A batch's statements take tens of microseconds of CPU, but run in a worker thread they hand
     the GIL back and forth once per statement (a context switch each, measured as ~30% of the
-    server's CPU under load). So the transaction runs on the loop with `synchronous=NORMAL`
-    (WAL frames written, not yet synced), and one worker-thread call then fdatasyncs the WAL
-    before any sender is answered or anything is published: the durability of `synchronous=FULL`
-    for every acknowledged message, with one thread hop per batch. The loop never waits for a
-    lock: when another connection holds the write lock, that batch runs in the worker thread.
-    Checkpoints, which fsync the database file, run there too instead of inside a commit.
+    server's CPU under load). So the statements run on the loop and only the COMMIT goes to the
+    worker thread, under `synchronous=FULL`: SQLite syncs the WAL *before* it publishes the
+    commit in the WAL index, so no other connection (a REST read, a recovering socket) can see
+    a message that a power loss could still take back. One thread hop per batch. The loop never
+    waits for a lock: when another connection holds the write lock, that batch runs in the
+    worker thread. Checkpoints, which fsync the database file, run in a thread of their own.
     """
 
     CHECKPOINT_BYTES = 8 * 1024 * 1024
@@ -143,17 +162,22 @@ class SqliteBatchStore:
         self._closed = False
 
     async def commit(
-        self, drafts: Sequence[MessageDraft], lookup: bool, now: datetime, gone: type[Exception]
+        self,
+        drafts: Sequence[MessageDraft],
+        lookup: bool,
+        now: datetime,
+        gone: type[Exception],
+        outsider: type[Exception],
     ) -> list[Outcome]:
         loop = asyncio.get_running_loop()
         try:
-            outcomes = self._commit(drafts, lookup, now, gone)
+            plan = self._write(drafts, lookup, now, gone, outsider)
         except sqlite3.OperationalError as exc:
             if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY:
                 raise
-            outcomes = await loop.run_in_executor(self._executor, self._commit_waiting, drafts, lookup, now, gone)
-        await loop.run_in_executor(self._executor, self._sync)
-        return outcomes
+            plan = await loop.run_in_executor(self._executor, self._write_waiting, drafts, lookup, now, gone, outsider)
+        await loop.run_in_executor(self._executor, self._commit)
+        return plan.results()
 
     async def close(self) -> None:
         if self._closed:
@@ -169,7 +193,7 @@ class SqliteBatchStore:
         if self._db is None:
             db = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
             self._pragmas(db, None)
-            for pragma in ("PRAGMA busy_timeout=0", "PRAGMA synchronous=NORMAL", "PRAGMA wal_autocheckpoint=0"):
+            for pragma in ("PRAGMA busy_timeout=0", "PRAGMA synchronous=FULL", "PRAGMA wal_autocheckpoint=0"):
                 db.execute(pragma)
             self._db = db
         return self._db
@@ -184,24 +208,35 @@ class SqliteBatchStore:
             self._checkpointer.close()
             self._checkpointer = None
 
-    def _commit_waiting(
-        self, drafts: Sequence[MessageDraft], lookup: bool, now: datetime, gone: type[Exception]
-    ) -> list[Outcome]:
+    def _write_waiting(
+        self,
+        drafts: Sequence[MessageDraft],
+        lookup: bool,
+        now: datetime,
+        gone: type[Exception],
+        outsider: type[Exception],
+    ) -> BatchPlan:
         """The same batch in the worker thread, waiting up to LOCK_TIMEOUT for the write lock."""
         db = self._connection()
         db.execute(f"PRAGMA busy_timeout={int(self.LOCK_TIMEOUT * 1000)}")
         try:
-            return self._commit(drafts, lookup, now, gone)
+            return self._write(drafts, lookup, now, gone, outsider)
         finally:
             db.execute("PRAGMA busy_timeout=0")
 
-    def _sync(self) -> None:
-        """Make every commit so far durable (the WAL is all a commit writes), then checkpoint if due."""
-        _sync_file(self._wal_path, _fdatasync)
-        if not self._directory_synced:
+    def _commit(self) -> None:
+        """COMMIT (synced before it is visible, see the class), then checkpoint if due."""
+        db = self._connection()
+        if not self._directory_synced and os.path.exists(self._wal_path):
             # The WAL file's own directory entry, once: a crash must not lose the file itself.
             _sync_file(os.path.dirname(os.path.abspath(self._wal_path)), os.fsync)
             self._directory_synced = True
+        try:
+            db.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                db.execute("ROLLBACK")
+            raise
         if not self._checkpointing and os.path.getsize(self._wal_path) > self.CHECKPOINT_BYTES:
             self._checkpointing = True
             self._checkpoints.submit(self._checkpoint)
@@ -216,13 +251,20 @@ class SqliteBatchStore:
         finally:
             self._checkpointing = False
 
-    def _commit(
-        self, drafts: Sequence[MessageDraft], lookup: bool, now: datetime, gone: type[Exception]
-    ) -> list[Outcome]:
+    def _write(
+        self,
+        drafts: Sequence[MessageDraft],
+        lookup: bool,
+        now: datetime,
+        gone: type[Exception],
+        outsider: type[Exception],
+    ) -> BatchPlan:
+        """BEGIN and every statement of the batch; the transaction stays open for `_commit`."""
         db = self._connection()
         db.execute("BEGIN IMMEDIATE")
         try:
             plan = BatchPlan(drafts, self._existing(db, drafts) if lookup else {})
+            plan.refuse_outsiders(self._participants(db, plan.senders()), outsider)
             stamp = _stamp(now)
             rows = []
             for room_id, count in plan.rooms():
@@ -235,12 +277,25 @@ class SqliteBatchStore:
                     _READ_MARK,
                     [(seq, room.hex, user.hex, seq) for (room, user), seq in plan.read_marks.items()],
                 )
-            db.execute("COMMIT")
         except BaseException:
             with contextlib.suppress(sqlite3.Error):
                 db.execute("ROLLBACK")
             raise
-        return plan.results()
+        return plan
+
+    @staticmethod
+    def _participants(
+        db: sqlite3.Connection, senders: Sequence[tuple[uuid.UUID, uuid.UUID]]
+    ) -> set[tuple[uuid.UUID, uuid.UUID]]:
+        by_room: dict[uuid.UUID, list[uuid.UUID]] = {}
+        for room_id, user_id in senders:
+            by_room.setdefault(room_id, []).append(user_id)
+        found: set[tuple[uuid.UUID, uuid.UUID]] = set()
+        for room_id, user_ids in by_room.items():
+            query = _PARTICIPANTS.format(", ".join("?" * len(user_ids)))
+            for (user_hex,) in db.execute(query, [room_id.hex, *(u.hex for u in user_ids)]):
+                found.add((room_id, uuid.UUID(user_hex)))
+        return found
 
     @staticmethod
     def _existing(db: sqlite3.Connection, drafts: Sequence[MessageDraft]) -> dict[ClientKey, MessageRecord]:

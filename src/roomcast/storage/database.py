@@ -28,7 +28,9 @@ def create_engine(settings: Settings) -> AsyncEngine:
         max_overflow=10,
         pool_pre_ping=True,
         pool_timeout=5,
-        connect_args={"timeout": 5, "command_timeout": 5},
+        # A commit becomes visible only after its WAL record is flushed (SPEC §7 durable before
+        # visible), whatever the server's own default says.
+        connect_args={"timeout": 5, "command_timeout": 5, "server_settings": {"synchronous_commit": "on"}},
     )
 
 

@@ -4,8 +4,11 @@ Concurrent senders queue drafts; the writer takes everything waiting, stores it 
 transaction and only then resolves each sender's future. Per room it bumps `rooms.last_seq`
 by the batch's size inside that transaction: the row lock (PostgreSQL) or the database write
 lock (SQLite) makes `seq` gap-free and in commit order even with several writers.
+Inside the same transaction the senders' participant rows are read (and locked on
+PostgreSQL): a draft of someone removed from the room is refused, whatever the gateway knew.
 After the commit, `on_committed` runs (cache, publish) before any sender is answered, so a
-`message_sent` never overtakes its own broadcast.
+`message_sent` never overtakes its own broadcast. A draft whose sender stopped waiting (the
+commit timeout answered `message_error`) before its batch began is dropped, never stored.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from prometheus_client import Histogram
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -58,6 +61,10 @@ class StorageError(Exception):
 
 class RoomGone(StorageError):
     pass
+
+
+class NotParticipant(RoomGone):
+    """The sender is not (any longer) a participant: for them the room is gone."""
 
 
 class GroupCommitWriter:
@@ -126,7 +133,11 @@ class GroupCommitWriter:
                     # messages: each commit costs WAL page writes and an fsync whatever its size.
                     await asyncio.sleep(LINGER)
                 busy = len(self._pending) >= LINGER_FROM_BATCH
-                batch = [self._pending.popleft() for _ in range(min(self._max_batch, len(self._pending)))]
+                taken = [self._pending.popleft() for _ in range(min(self._max_batch, len(self._pending)))]
+                # A sender already answered (timed out) has been told the message was not stored.
+                batch = [item for item in taken if not item[1].done()]
+                if not batch:
+                    continue
                 self._in_flight = batch
                 await self._process(batch)
                 self._in_flight = []
@@ -183,9 +194,10 @@ class GroupCommitWriter:
     async def _commit(self, drafts: list[MessageDraft], lookup: bool = True) -> list[CommitResult | Exception]:
         now = utcnow()
         if self._sqlite is not None:
-            return await self._sqlite.commit(drafts, lookup, now, RoomGone)
+            return await self._sqlite.commit(drafts, lookup, now, RoomGone, NotParticipant)
         async with self._engine.begin() as conn:
             plan = BatchPlan(drafts, await _existing_by_client_id(conn, drafts) if lookup else {})
+            plan.refuse_outsiders(await _locked_participants(conn, plan.senders()), NotParticipant)
             rows: list[dict[str, Any]] = []
             for room_id, count in plan.rooms():
                 bump = (
@@ -214,6 +226,24 @@ class GroupCommitWriter:
                     [{"r_room": room, "r_user": user, "r_seq": seq} for (room, user), seq in plan.read_marks.items()],
                 )
         return plan.results()
+
+
+async def _locked_participants(
+    conn: AsyncConnection, senders: list[tuple[uuid.UUID, uuid.UUID]]
+) -> set[tuple[uuid.UUID, uuid.UUID]]:
+    """The senders still participating, their rows locked until the commit (in sorted order, so
+    concurrent batches cannot deadlock): a removal then waits for this batch, or this batch
+    sees the removal. The lock is the one the sender's read mark takes anyway."""
+    if not senders:
+        return set()
+    key = tuple_(participants.c.room_id, participants.c.user_id)
+    query = (
+        select(participants.c.room_id, participants.c.user_id)
+        .where(key.in_(senders))
+        .order_by(participants.c.room_id, participants.c.user_id)
+        .with_for_update(key_share=True)
+    )
+    return {(row.room_id, row.user_id) for row in await conn.execute(query)}
 
 
 async def _existing_by_client_id(conn: AsyncConnection, drafts: list[MessageDraft]) -> dict[ClientKey, MessageRecord]:

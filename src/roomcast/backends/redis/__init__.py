@@ -1,6 +1,7 @@
 """Redis backends for scaled mode: every instance on any host shares one Redis (SPEC §1, §5).
 
-Layout (one logical database, standalone Redis; the presence sweep touches several keys):
+Layout (one logical database, standalone Redis: the presence and connection sweeps touch keys
+derived from stored names):
 
 | key / channel | type | holds |
 | --- | --- | --- |
@@ -12,6 +13,9 @@ Layout (one logical database, standalone Redis; the presence sweep touches sever
 | `presence:{room_id}:counts` | hash | user_id → live connections in the room |
 | `presence:instance:{instance_id}` | set | `{room_id}\\|{connection_id}` owned by that instance |
 | `presence:instances` | zset | instance_id → last heartbeat (ms, Redis time) |
+| `connections:{user_id}` | zset | `{instance_id}:{connection_id}` → acquired at (ms): the user's live WebSockets |
+| `connection_instance:{instance_id}` | set | `{user_id}\\|{connection_id}` owned by that instance |
+| `connection_instances` | zset | instance_id → last heartbeat of its connection registry (ms, Redis time) |
 
 The atomic steps are Lua scripts in `lua/` (package data). Each module's docstring says what
 it does while Redis is unreachable: the instance keeps serving its own sockets from local
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 from roomcast.backends.base import Backends
 from roomcast.backends.redis.cache import RedisRecentCache
+from roomcast.backends.redis.connections import RedisConnectionRegistry
 from roomcast.backends.redis.link import RedisLink, RedisUnavailable, redacted
 from roomcast.backends.redis.presence import RedisPresence
 from roomcast.backends.redis.pubsub import RedisPubSub
@@ -32,20 +37,23 @@ __all__ = ["RedisUnavailable", "check_redis", "create_redis_backends"]
 
 
 async def create_redis_backends(settings: Settings) -> Backends:
-    """Connect (or raise RedisUnavailable) and build the four backends on one link."""
+    """Connect (or raise RedisUnavailable) and build the five backends on one link."""
     link = RedisLink(settings.redis_url)
-    # Callbacks run in this order when Redis returns: cache, presence, then pub/sub catch-up.
+    # Callbacks run in this order when Redis returns: cache, presence, connections, then pub/sub catch-up.
     cache = RedisRecentCache(link)
     presence = RedisPresence(link)
+    connections = RedisConnectionRegistry(link)
     pubsub = RedisPubSub(link)
     rate_limiter = RedisRateLimiter(link)
     await link.connect()
+    await connections.start()
 
     backends = RedisBackends(
         pubsub=pubsub,
         presence=presence,
         rate_limiter=rate_limiter,
         cache=cache,
+        connections=connections,
         kind="redis",
         health=link.health,
     )
