@@ -130,7 +130,7 @@ async def test_the_connection_limit_holds_across_instances(start_server) -> None
     assert await closed_code(await first.connect(room["id"], owner)) == (1008, "too many connections")
 
 
-@pytest.mark.parametrize("since_seq", ["9" * 30, "-1", "1e3", "%2B5", "%205", "5_000", "", str(2**63)])
+@pytest.mark.parametrize("since_seq", ["9" * 30, "-1", "1e3", "%2B5", "%205", "5_000", "", str(2**53)])
 async def test_since_seq_out_of_range_is_a_clear_1008(live: LiveServer, since_seq: str) -> None:
     owner = await live.user()
     room = await live.room(owner)
@@ -141,7 +141,7 @@ async def test_since_seq_out_of_range_is_a_clear_1008(live: LiveServer, since_se
 async def test_the_largest_since_seq_is_accepted(live: LiveServer) -> None:
     owner = await live.user()
     room = await live.room(owner)
-    client = await live.connect(room["id"], owner, since_seq=str(2**63 - 1))
+    client = await live.connect(room["id"], owner, since_seq=str(2**53 - 1))
     data = await client.expect("connected")
     assert data["recent_messages"] == [] and data["recovered"] is True
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-MAX_SEQ = 2**63 - 1
-_DIGITS = re.compile(r"[0-9]{1,19}")
+# The REST API's bound too: the largest integer every JSON client (JavaScript) holds exactly.
+MAX_SEQ = 2**53 - 1
+_DIGITS = re.compile(r"[0-9]{1,16}")
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
@@ -41,7 +42,7 @@ def origin_allowed(origin: str | None, host: str | None, allowed: frozenset[str]
 
 
 def parse_since_seq(value: str | None) -> int | None:
-    """`since_seq`: absent, or a whole number 0..2^63-1 written in plain digits."""
+    """`since_seq`: absent, or a whole number 0..2^53-1 written in plain digits."""
     if value is None:
         return None
     if not _DIGITS.fullmatch(value) or int(value) > MAX_SEQ:

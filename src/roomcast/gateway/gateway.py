@@ -217,7 +217,10 @@ class Gateway:
             data["recent_messages"] = [codec.Fragment(payload) for _, payload in recent]
             connection.seen_seq = recent[-1][0] if recent else last_seq
         else:
-            records, has_more = await self.services.messages.read(room_uuid, RECOVERY_LIMIT, after_seq=since_seq)
+            # No seq lies beyond last_seq: a larger since_seq is read as last_seq (and stays in range
+            # of the database's seq column).
+            after = min(since_seq, last_seq)
+            records, has_more = await self.services.messages.read(room_uuid, RECOVERY_LIMIT, after_seq=after)
             data["recent_messages"] = [codec.Fragment(r.json) for r in records]
             data["recovered"] = not has_more
             connection.seen_seq = records[-1].seq if records else min(since_seq, last_seq)
