@@ -230,6 +230,20 @@ class WsClient:
         await self.ws.close()
 
 
+def hold_commits(live: LiveServer, monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
+    """Every group commit waits until the returned event is set: a database that hangs."""
+    writer = live.services.messages.writer
+    release = asyncio.Event()
+    real_commit = writer._commit
+
+    async def stuck_commit(drafts: Any, lookup: bool = True) -> Any:
+        await release.wait()
+        return await real_commit(drafts, lookup)
+
+    monkeypatch.setattr(writer, "_commit", stuck_commit)
+    return release
+
+
 @pytest.fixture
 async def live(make_settings: Callable[..., Settings]) -> AsyncIterator[LiveServer]:
     settings = make_settings()

@@ -7,7 +7,7 @@ import sqlite3
 
 from sqlalchemy import text
 
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, hold_commits
 
 
 async def history(live: LiveServer, user, room_id: str) -> list[dict]:
@@ -202,15 +202,7 @@ async def test_a_held_write_lock_delays_the_commit_but_never_the_event_loop(live
 async def test_a_commit_stuck_past_five_seconds_answers_a_retryable_error(live: LiveServer, monkeypatch) -> None:
     """SPEC §4: a message not committed within 5 s gets message_error (retryable) and no broadcast."""
     users, room, (a, b) = await live.joined(2)
-    writer = live.services.messages.writer
-    release = asyncio.Event()
-    real_commit = writer._commit
-
-    async def stuck_commit(drafts, lookup=True):
-        await release.wait()
-        return await real_commit(drafts, lookup)
-
-    monkeypatch.setattr(writer, "_commit", stuck_commit)
+    release = hold_commits(live, monkeypatch)
     await a.send("send_message", content="stuck", client_id="slow-1")
     error = await a.expect("message_error", timeout=7)
     assert error["client_id"] == "slow-1" and error["retryable"] is True

@@ -13,7 +13,7 @@ import pytest
 import websockets
 from sqlalchemy import text
 
-from tests.conftest import PASSWORD, LiveServer, User
+from tests.conftest import PASSWORD, LiveServer, User, hold_commits
 from tests.integration.test_ws_lifecycle import closed_code
 from tests.integration.test_ws_robustness import raw_websocket
 
@@ -197,19 +197,28 @@ def read_frames_until_close(sock: socket.socket) -> tuple[int, int]:
 
 async def test_a_reader_that_stops_reading_meets_1013_when_it_reads_again_and_recovers(start_server) -> None:
     live = await start_server(SEND_QUEUE_BYTES=65536, MESSAGE_RATE_LIMIT=100000, MAX_MESSAGE_LENGTH=60000)
-    users, room, (a, _) = await live.joined()
+    users, room, (a, unread) = await live.joined()
     slow = users[1]
+    await unread.close()  # a socket nobody reads would be a second slow consumer of the same user
+    gateway = live.app.state.gateway
+
+    async def registered(count: int) -> None:
+        async with asyncio.timeout(10):
+            while sum(c.user_id == slow.id for c in gateway.hub.connections()) != count:  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
+
+    await registered(0)
     sock = await asyncio.to_thread(raw_websocket, live.port, f"/ws/{room['id']}?token={slow.token}", 4096)
     sock.settimeout(10)
     try:
-        gateway = live.app.state.gateway
+        await registered(1)  # the 101 comes before the gateway registers the socket
         content = "z" * 20_000
         for n in range(300):
             await a.send("send_message", content=f"{n} {content}")
             await a.expect("message_sent", timeout=10)
-            if sum(c.user_id == slow.id for c in gateway.hub.connections()) == 1:
-                break  # the slow socket is gone (the other is users[1]'s reading client)
-        assert sum(c.user_id == slow.id for c in gateway.hub.connections()) == 1
+            if not any(c.user_id == slow.id for c in gateway.hub.connections()):
+                break  # the slow socket is gone
+        assert not any(c.user_id == slow.id for c in gateway.hub.connections())
         # It reads again: the whole frames written before, then the close frame with 1013.
         texts, code = await asyncio.to_thread(read_frames_until_close, sock)
         assert code == 1013
@@ -250,15 +259,7 @@ async def test_logout_closes_the_sessions_sockets_and_its_token_stops_working(li
 async def test_a_send_given_up_while_queued_is_never_stored(live: LiveServer, monkeypatch) -> None:
     """message_error means: not stored, or stored and found again by its client_id."""
     users, room, (a, b) = await live.joined(2)
-    writer = live.services.messages.writer
-    release = asyncio.Event()
-    real_commit = writer._commit
-
-    async def stuck_commit(drafts, lookup=True):
-        await release.wait()
-        return await real_commit(drafts, lookup)
-
-    monkeypatch.setattr(writer, "_commit", stuck_commit)
+    release = hold_commits(live, monkeypatch)
     await a.send("send_message", content="in flight", client_id="f1")
     await asyncio.sleep(0.2)  # its batch is now the stuck one
     await b.send("send_message", content="queued, no client id")

@@ -16,6 +16,7 @@ import logging
 import time
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -52,6 +53,17 @@ log = logging.getLogger("roomcast.gateway")
 refusals = ThrottledLog(log)
 
 Envelope = codec.Envelope
+
+
+@dataclass(frozen=True, slots=True)
+class Admitted:
+    """What a handshake proved: who, in which session until when, and where the room stood."""
+
+    actor: Actor
+    session_id: str
+    expires_at: float
+    last_seq: int
+    since_seq: int | None
 
 
 class Gateway:
@@ -112,7 +124,7 @@ class Gateway:
             await websocket.close(1001, "server shutting down")
             return
         try:
-            actor, session_id, expires_at, last_seq, since_seq = await self._admit(websocket, room_id)
+            admitted = await self._admit(websocket, room_id)
         except Admission as refusal:
             refusals.log(refusal.reason, "connection refused", reason=refusal.reason)
             await websocket.close(1008, refusal.reason)
@@ -120,12 +132,12 @@ class Gateway:
         connection = Connection(
             websocket,
             room_id,
-            str(actor.user_id),
-            actor.username,
+            str(admitted.actor.user_id),
+            admitted.actor.username,
             settings.send_queue_limit,
             self.hub.coalescer,
             queue_bytes=settings.send_queue_bytes,
-            session_id=session_id,
+            session_id=admitted.session_id,
         )
         slots = self.services.backends.connections
         if not await slots.acquire(connection.user_id, connection.id, settings.max_connections_per_user):
@@ -136,14 +148,13 @@ class Gateway:
             # The session runs in a task of its own: every wakeup (one or two per message) then
             # resumes a short coroutine chain instead of the server's and middleware's frames too.
             # Cancelling this handler cancels the session with it.
-            await asyncio.create_task(self._session(connection, actor, expires_at, last_seq, since_seq))
+            await asyncio.create_task(self._session(connection, admitted))
         finally:
             await slots.release(connection.user_id, connection.id)
 
-    async def _session(
-        self, connection: Connection, actor: Actor, expires_at: float, last_seq: int, since_seq: int | None
-    ) -> None:
+    async def _session(self, connection: Connection, admitted: Admitted) -> None:
         room_id = connection.room_id
+        actor, last_seq = admitted.actor, admitted.last_seq
         connection.start_writer()
         await self.hub.attach(connection, last_seq)
         presence = self.services.backends.presence
@@ -158,8 +169,8 @@ class Gateway:
                 connection.close(1008, "not a participant")
                 return
             first = await presence.join(room_id, member, connection.id)
-            await self._send_connected(connection, actor, last_seq, since_seq)
-            self._schedule_expiry(connection, expires_at)
+            await self._send_connected(connection, actor, last_seq, admitted.since_seq)
+            self._schedule_expiry(connection, admitted.expires_at)
             if first:
                 await self._announce(connection, "user_joined")
             log.info(
@@ -183,7 +194,7 @@ class Gateway:
         finally:
             await self._part(connection, member)
 
-    async def _admit(self, websocket: WebSocket, room_id: str) -> tuple[Actor, str, float, int, int | None]:
+    async def _admit(self, websocket: WebSocket, room_id: str) -> Admitted:
         params = websocket.query_params
         token = params.get("token")
         if not token:
@@ -202,7 +213,9 @@ class Gateway:
             raise Admission("not a participant") from None
         if not access.is_participant:
             raise Admission("not a participant")
-        return Actor(claims.user_id, claims.username), claims.session_id, claims.expires_at, access.last_seq, since_seq
+        return Admitted(
+            Actor(claims.user_id, claims.username), claims.session_id, claims.expires_at, access.last_seq, since_seq
+        )
 
     async def _send_connected(self, connection: Connection, actor: Actor, last_seq: int, since_seq: int | None) -> None:
         room_uuid = uuid.UUID(connection.room_id)
@@ -217,10 +230,7 @@ class Gateway:
             data["recent_messages"] = [codec.Fragment(payload) for _, payload in recent]
             connection.seen_seq = recent[-1][0] if recent else last_seq
         else:
-            # No seq lies beyond last_seq: a larger since_seq is read as last_seq (and stays in range
-            # of the database's seq column).
-            after = min(since_seq, last_seq)
-            records, has_more = await self.services.messages.read(room_uuid, RECOVERY_LIMIT, after_seq=after)
+            records, has_more = await self.services.messages.read(room_uuid, RECOVERY_LIMIT, after_seq=since_seq)
             data["recent_messages"] = [codec.Fragment(r.json) for r in records]
             data["recovered"] = not has_more
             connection.seen_seq = records[-1].seq if records else min(since_seq, last_seq)

@@ -24,14 +24,16 @@ from roomcast.services.errors import InvalidContent, NotFound, RateLimited, Stor
 from roomcast.services.notifications import Notifier
 from roomcast.services.text import is_visible
 from roomcast.storage.database import is_storable_text
+from roomcast.storage.errors import RoomGone, StorageError
 from roomcast.storage.models import Message, User
 from roomcast.storage.records import CommitResult, MessageDraft, MessageRecord
-from roomcast.storage.writer import GroupCommitWriter, RoomGone, StorageError, record_from_row
+from roomcast.storage.writer import GroupCommitWriter, record_from_row
 
 log = logging.getLogger("roomcast.messages")
 
 COMMIT_TIMEOUT = 5.0
 RECOVERY_LIMIT = 1000
+STORED_SEQ_MAX = 2**31 - 1  # seq columns are INTEGER: 32 bits on PostgreSQL
 
 messages = Message.__table__
 users = User.__table__
@@ -161,7 +163,15 @@ class MessageService:
         before_seq: int | None = None,
         after_seq: int | None = None,
     ) -> tuple[list[MessageRecord], bool]:
-        """History in ascending seq, and whether more lies beyond the page in its direction."""
+        """History in ascending seq, and whether more lies beyond the page in its direction.
+
+        Bounds may lie beyond every stored seq (clients send up to 2^53-1, the column holds
+        32 bits): nothing lies above such an `after_seq`, and such a `before_seq` bounds nothing.
+        """
+        if after_seq is not None and after_seq >= STORED_SEQ_MAX:
+            return [], False
+        if before_seq is not None and before_seq > STORED_SEQ_MAX:
+            before_seq = None
         query = (
             select(messages, users.c.username)
             .join(users, users.c.id == messages.c.sender_id)

@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy.engine import URL
 
+from roomcast.storage.errors import NotParticipant, RoomGone
 from roomcast.storage.ids import uuid7
 from roomcast.storage.records import CommitResult, MessageDraft, MessageRecord
 
@@ -53,15 +54,15 @@ class BatchPlan:
         """(room, sender) of every new draft, sorted: the order their participant rows are locked in."""
         return sorted({(self.drafts[i].room_id, self.drafts[i].sender_id) for ii in self.by_room.values() for i in ii})
 
-    def refuse_outsiders(self, participants: set[tuple[uuid.UUID, uuid.UUID]], refusal: type[Exception]) -> None:
-        """Drafts whose sender is not (any longer) a participant of their room get `refusal`, no seq."""
+    def refuse_outsiders(self, participants: set[tuple[uuid.UUID, uuid.UUID]]) -> None:
+        """Drafts whose sender is not (any longer) a participant of their room get NotParticipant, no seq."""
         for room_id in list(self.by_room):
             kept = []
             for index in self.by_room[room_id]:
                 if (room_id, self.drafts[index].sender_id) in participants:
                     kept.append(index)
                 else:
-                    self.outcomes[index] = refusal("not a participant")
+                    self.outcomes[index] = NotParticipant("not a participant")
             if kept:
                 self.by_room[room_id] = kept
             else:
@@ -71,14 +72,12 @@ class BatchPlan:
         """(room, new messages) in a fixed order: the lock order, so writers cannot deadlock."""
         return [(room_id, len(self.by_room[room_id])) for room_id in sorted(self.by_room)]
 
-    def assign(
-        self, room_id: uuid.UUID, last_seq: int | None, now: datetime, gone: type[Exception]
-    ) -> list[MessageRecord]:
+    def assign(self, room_id: uuid.UUID, last_seq: int | None, now: datetime) -> list[MessageRecord]:
         """The room's last_seq after the bump (None: the room is gone) -> its new records."""
         indexes = self.by_room[room_id]
         if last_seq is None:
             for index in indexes:
-                self.outcomes[index] = gone("room no longer exists")
+                self.outcomes[index] = RoomGone("room no longer exists")
             return []
         records = []
         for offset, index in enumerate(indexes):
@@ -161,21 +160,14 @@ class SqliteBatchStore:
         self._directory_synced = False
         self._closed = False
 
-    async def commit(
-        self,
-        drafts: Sequence[MessageDraft],
-        lookup: bool,
-        now: datetime,
-        gone: type[Exception],
-        outsider: type[Exception],
-    ) -> list[Outcome]:
+    async def commit(self, drafts: Sequence[MessageDraft], lookup: bool, now: datetime) -> list[Outcome]:
         loop = asyncio.get_running_loop()
         try:
-            plan = self._write(drafts, lookup, now, gone, outsider)
+            plan = self._write(drafts, lookup, now)
         except sqlite3.OperationalError as exc:
             if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY:
                 raise
-            plan = await loop.run_in_executor(self._executor, self._write_waiting, drafts, lookup, now, gone, outsider)
+            plan = await loop.run_in_executor(self._executor, self._write_waiting, drafts, lookup, now)
         await loop.run_in_executor(self._executor, self._commit)
         return plan.results()
 
@@ -208,19 +200,12 @@ class SqliteBatchStore:
             self._checkpointer.close()
             self._checkpointer = None
 
-    def _write_waiting(
-        self,
-        drafts: Sequence[MessageDraft],
-        lookup: bool,
-        now: datetime,
-        gone: type[Exception],
-        outsider: type[Exception],
-    ) -> BatchPlan:
+    def _write_waiting(self, drafts: Sequence[MessageDraft], lookup: bool, now: datetime) -> BatchPlan:
         """The same batch in the worker thread, waiting up to LOCK_TIMEOUT for the write lock."""
         db = self._connection()
         db.execute(f"PRAGMA busy_timeout={int(self.LOCK_TIMEOUT * 1000)}")
         try:
-            return self._write(drafts, lookup, now, gone, outsider)
+            return self._write(drafts, lookup, now)
         finally:
             db.execute("PRAGMA busy_timeout=0")
 
@@ -251,25 +236,18 @@ class SqliteBatchStore:
         finally:
             self._checkpointing = False
 
-    def _write(
-        self,
-        drafts: Sequence[MessageDraft],
-        lookup: bool,
-        now: datetime,
-        gone: type[Exception],
-        outsider: type[Exception],
-    ) -> BatchPlan:
+    def _write(self, drafts: Sequence[MessageDraft], lookup: bool, now: datetime) -> BatchPlan:
         """BEGIN and every statement of the batch; the transaction stays open for `_commit`."""
         db = self._connection()
         db.execute("BEGIN IMMEDIATE")
         try:
             plan = BatchPlan(drafts, self._existing(db, drafts) if lookup else {})
-            plan.refuse_outsiders(self._participants(db, plan.senders()), outsider)
+            plan.refuse_outsiders(self._participants(db, plan.senders()))
             stamp = _stamp(now)
             rows = []
             for room_id, count in plan.rooms():
                 found = db.execute(_BUMP, (count, room_id.hex)).fetchone()
-                for r in plan.assign(room_id, found[0] if found else None, now, gone):
+                for r in plan.assign(room_id, found[0] if found else None, now):
                     rows.append((r.id.hex, room_id.hex, r.seq, r.sender_id.hex, r.content, r.client_id, stamp))
             if rows:
                 db.executemany(_INSERT, rows)

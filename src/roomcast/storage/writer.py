@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from roomcast.observability import metrics
 from roomcast.storage.batch import BatchPlan, SqliteBatchStore, sqlite_file
 from roomcast.storage.database import _sqlite_pragmas as sqlite_pragmas
+from roomcast.storage.errors import StorageError
 from roomcast.storage.models import Message, Participant, Room, User, utcnow
 from roomcast.storage.records import CommitResult, MessageDraft, MessageRecord
 
@@ -53,18 +54,6 @@ ClientKey = tuple[uuid.UUID, uuid.UUID, str]
 LINGER_FROM_BATCH = 8
 LINGER = 0.004
 INTEGRITY_ERRORS = (IntegrityError, sqlite3.IntegrityError)
-
-
-class StorageError(Exception):
-    """The draft was not stored (database unreachable, failing, or the room is gone)."""
-
-
-class RoomGone(StorageError):
-    pass
-
-
-class NotParticipant(RoomGone):
-    """The sender is not (any longer) a participant: for them the room is gone."""
 
 
 class GroupCommitWriter:
@@ -194,10 +183,10 @@ class GroupCommitWriter:
     async def _commit(self, drafts: list[MessageDraft], lookup: bool = True) -> list[CommitResult | Exception]:
         now = utcnow()
         if self._sqlite is not None:
-            return await self._sqlite.commit(drafts, lookup, now, RoomGone, NotParticipant)
+            return await self._sqlite.commit(drafts, lookup, now)
         async with self._engine.begin() as conn:
             plan = BatchPlan(drafts, await _existing_by_client_id(conn, drafts) if lookup else {})
-            plan.refuse_outsiders(await _locked_participants(conn, plan.senders()), NotParticipant)
+            plan.refuse_outsiders(await _locked_participants(conn, plan.senders()))
             rows: list[dict[str, Any]] = []
             for room_id, count in plan.rooms():
                 bump = (
@@ -217,7 +206,7 @@ class GroupCommitWriter:
                         "client_id": record.client_id,
                         "created_at": now,
                     }
-                    for record in plan.assign(room_id, last_seq, now, RoomGone)
+                    for record in plan.assign(room_id, last_seq, now)
                 )
             if rows:
                 await conn.execute(insert(messages), rows)
