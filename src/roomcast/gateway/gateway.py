@@ -82,7 +82,9 @@ class Gateway:
         await self.services.backends.presence.start(self._on_presence_expired)
         self.services.rooms.kick = self.kick
         self.services.sessions.on_revoked = self.end_sessions
-        self.lease.start()
+        if self.services.settings.scaled:
+            # Only a shared pub/sub can lose a kick; in-process, the kick is a direct call.
+            self.lease.start()
 
     async def kick(self, room_id: uuid.UUID, user_id: uuid.UUID) -> None:
         await self.hub.publish(str(room_id), Envelope("kick", b"", user_id=str(user_id)))

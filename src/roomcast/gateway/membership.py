@@ -2,7 +2,8 @@
 
 A removal closes its sockets at once through the kick publication, but a publication can be
 lost (Redis down while the owner removes someone, an instance that was not subscribed yet).
-So every LEASE seconds, and right after a pub/sub outage ends, the instance asks the database
+So in scaled mode, every LEASE seconds and right after a pub/sub outage ends (embedded mode
+delivers kicks in-process and cannot lose one), the instance asks the database
 which of its sockets' (room, user) pairs are still participations, and closes the rest with
 1008. Sends never rely on this: the group commit itself refuses a non-participant's draft.
 """

@@ -29,7 +29,7 @@ messages = Message.__table__
 OWNER, ADMIN, MEMBER = "owner", "admin", "member"
 MANAGERS = (OWNER, ADMIN)
 Kick = Callable[[uuid.UUID, uuid.UUID], Awaitable[None]]
-MEMBERSHIP_CHUNK = 500
+MEMBERSHIP_CHUNK = 100  # small reads: the lease never holds the loop for long
 
 
 @dataclass(frozen=True, slots=True)

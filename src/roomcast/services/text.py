@@ -25,7 +25,14 @@ def _is_invisible(character: str) -> bool:
 
 def is_visible(text: str) -> bool:
     """Whether `text` shows anything once white space and invisible format characters are removed."""
-    return any(not _is_invisible(character) for character in text)
+    for character in text:
+        # Letters and digits draw (but for the Hangul fillers, which are letters): the usual answer
+        # comes from the first character, without a Unicode database lookup.
+        if character.isalnum() and character not in _INVISIBLE:
+            return True
+        if not _is_invisible(character):
+            return True
+    return False
 
 
 def has_unsafe_name_characters(name: str) -> bool:

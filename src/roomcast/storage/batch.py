@@ -39,6 +39,8 @@ class BatchPlan:
         self.first_of_key: dict[ClientKey, int] = {}
         self.by_room: dict[uuid.UUID, list[int]] = {}
         self.read_marks: dict[tuple[uuid.UUID, uuid.UUID], int] = {}
+        # (room, sender) of every new draft: whose participation the commit checks.
+        self.senders: set[tuple[uuid.UUID, uuid.UUID]] = set()
         for index, draft in enumerate(drafts):
             key = (draft.room_id, draft.sender_id, draft.client_id) if draft.client_id else None
             if key is not None and key in existing:
@@ -49,13 +51,12 @@ class BatchPlan:
                 if key is not None:
                     self.first_of_key[key] = index
                 self.by_room.setdefault(draft.room_id, []).append(index)
-
-    def senders(self) -> list[tuple[uuid.UUID, uuid.UUID]]:
-        """(room, sender) of every new draft, sorted: the order their participant rows are locked in."""
-        return sorted({(self.drafts[i].room_id, self.drafts[i].sender_id) for ii in self.by_room.values() for i in ii})
+                self.senders.add((draft.room_id, draft.sender_id))
 
     def refuse_outsiders(self, participants: set[tuple[uuid.UUID, uuid.UUID]]) -> None:
         """Drafts whose sender is not (any longer) a participant of their room get NotParticipant, no seq."""
+        if len(participants) == len(self.senders):
+            return  # every sender participates: the common case costs nothing more
         for room_id in list(self.by_room):
             kept = []
             for index in self.by_room[room_id]:
@@ -122,7 +123,7 @@ _INSERT = (
     "INSERT INTO messages (id, room_id, seq, sender_id, content, client_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 _BUMP = "UPDATE rooms SET last_seq = last_seq + ? WHERE id = ? RETURNING last_seq"
-_PARTICIPANTS = "SELECT user_id FROM room_participants WHERE room_id = ? AND user_id IN ({})"
+_PARTICIPANTS = "SELECT room_id, user_id FROM room_participants WHERE (room_id, user_id) IN (VALUES {})"
 _READ_MARK = "UPDATE room_participants SET last_read_seq = ? WHERE room_id = ? AND user_id = ? AND last_read_seq < ?"
 
 
@@ -242,7 +243,7 @@ class SqliteBatchStore:
         db.execute("BEGIN IMMEDIATE")
         try:
             plan = BatchPlan(drafts, self._existing(db, drafts) if lookup else {})
-            plan.refuse_outsiders(self._participants(db, plan.senders()))
+            plan.refuse_outsiders(self._participants(db, plan.senders))
             stamp = _stamp(now)
             rows = []
             for room_id, count in plan.rooms():
@@ -263,17 +264,15 @@ class SqliteBatchStore:
 
     @staticmethod
     def _participants(
-        db: sqlite3.Connection, senders: Sequence[tuple[uuid.UUID, uuid.UUID]]
+        db: sqlite3.Connection, senders: set[tuple[uuid.UUID, uuid.UUID]]
     ) -> set[tuple[uuid.UUID, uuid.UUID]]:
-        by_room: dict[uuid.UUID, list[uuid.UUID]] = {}
-        for room_id, user_id in senders:
-            by_room.setdefault(room_id, []).append(user_id)
-        found: set[tuple[uuid.UUID, uuid.UUID]] = set()
-        for room_id, user_ids in by_room.items():
-            query = _PARTICIPANTS.format(", ".join("?" * len(user_ids)))
-            for (user_hex,) in db.execute(query, [room_id.hex, *(u.hex for u in user_ids)]):
-                found.add((room_id, uuid.UUID(user_hex)))
-        return found
+        """Which senders participate, in one statement (rows store UUIDs as hex)."""
+        if not senders:
+            return set()
+        by_hex = {(room_id.hex, user_id.hex): (room_id, user_id) for room_id, user_id in senders}
+        query = _PARTICIPANTS.format(", ".join(["(?, ?)"] * len(by_hex)))
+        found = db.execute(query, [part for pair in by_hex for part in pair]).fetchall()
+        return {by_hex[(room_hex, user_hex)] for room_hex, user_hex in found}
 
     @staticmethod
     def _existing(db: sqlite3.Connection, drafts: Sequence[MessageDraft]) -> dict[ClientKey, MessageRecord]:

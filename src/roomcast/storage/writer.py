@@ -186,7 +186,7 @@ class GroupCommitWriter:
             return await self._sqlite.commit(drafts, lookup, now)
         async with self._engine.begin() as conn:
             plan = BatchPlan(drafts, await _existing_by_client_id(conn, drafts) if lookup else {})
-            plan.refuse_outsiders(await _locked_participants(conn, plan.senders()))
+            plan.refuse_outsiders(await _locked_participants(conn, sorted(plan.senders)))
             rows: list[dict[str, Any]] = []
             for room_id, count in plan.rooms():
                 bump = (
