@@ -110,6 +110,44 @@ class WriteCoalescer:
 
 
 class Connection:
+    # Slots: every delivery reads a dozen of these attributes, and a plain instance dict stops
+    # sharing keys (and its attribute reads lose their fast path) past 30 attributes.
+    __slots__ = (
+        "_abandoned",
+        "_close_code",
+        "_close_reason",
+        "_closing",
+        "_coalescer",
+        "_finisher",
+        "_held",
+        "_linger",
+        "_out",
+        "_out_size",
+        "_queue",
+        "_queue_size",
+        "_ready",
+        "_transport",
+        "_unflushed",
+        "_wakeup",
+        "_writer",
+        "closed",
+        "expiry_timer",
+        "frames",
+        "id",
+        "queue_bytes",
+        "queue_limit",
+        "reader",
+        "receive",
+        "room_id",
+        "seen_seq",
+        "session_id",
+        "typing",
+        "typing_timer",
+        "user_id",
+        "username",
+        "websocket",
+    )
+
     def __init__(
         self,
         websocket: WebSocket,
