@@ -5,6 +5,11 @@ export function formatTime(iso: string): string {
   return date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
 }
 
+/** Date and time in full, for tooltips ("Edited …"). */
+export function formatDateTime(iso: string): string {
+  return new Date(iso).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+}
+
 export function formatDay(iso: string): string {
   const date = new Date(iso);
   const today = new Date();

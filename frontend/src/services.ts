@@ -69,6 +69,7 @@ export function createRoomClient(roomId: string): RoomClient {
     socketUrl,
     openSocket: (url) => new WebSocket(url) as unknown as SocketLike,
     fetchPage: (id, page) => api.messages(id, page),
+    fetchEvents: (id, afterSeq) => api.events(id, afterSeq),
     onAuthExpired: (reason) => store.expireSession(reason),
     renewToken: () => keeper.renew(),
     isOnline: () => navigator.onLine,

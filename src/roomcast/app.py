@@ -11,7 +11,7 @@ from pathlib import Path
 from fastapi import FastAPI, WebSocket
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from roomcast.api import routes_auth, routes_notifications, routes_ops, routes_rooms
+from roomcast.api import routes_auth, routes_messages, routes_notifications, routes_ops, routes_rooms
 from roomcast.api.contract import install_error_handlers, install_openapi
 from roomcast.api.docs import install_docs
 from roomcast.api.middleware import BodyLimit, SecurityHeaders
@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.include_router(routes_auth.router, prefix="/api")
     app.include_router(routes_rooms.router, prefix="/api")
+    app.include_router(routes_messages.router, prefix="/api")
     app.include_router(routes_notifications.router, prefix="/api")
     app.include_router(routes_ops.router)
 

@@ -67,12 +67,13 @@ class Settings(BaseSettings):
     max_connections_per_user: int = Field(default=20, gt=0)
     login_rate_limit: str = "5/300"
     register_rate_limit: str = "10/3600"
+    action_rate_limit: str = "60/60"
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     allowed_origins: str = ""
     trusted_proxies: str = ""
     web_dist: str = ""
 
-    @field_validator("login_rate_limit", "register_rate_limit", mode="before")
+    @field_validator("login_rate_limit", "register_rate_limit", "action_rate_limit", mode="before")
     @classmethod
     def _check_rate(cls, value: object) -> str:
         spec = RateSpec.parse(value)
@@ -131,6 +132,10 @@ class Settings(BaseSettings):
     @property
     def register_rate(self) -> RateSpec:
         return RateSpec.parse(self.register_rate_limit)
+
+    @property
+    def action_rate(self) -> RateSpec:
+        return RateSpec.parse(self.action_rate_limit)
 
     @property
     def origins(self) -> frozenset[str]:

@@ -1,16 +1,21 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from roomcast.backends.base import Backends
 from roomcast.backends.memory import create_memory_backends
 from roomcast.backends.redis import create_redis_backends
 from roomcast.config import load_settings
-from tests.contract.env import redis_url
+from roomcast.storage.database import create_engine
+from roomcast.storage.migrate import upgrade_engine
+from tests.conftest import reset_database
+from tests.contract.env import postgres_url, redis_url
 
 SECRET = "contract-test-secret-0123456789abcdef"
 
@@ -46,3 +51,21 @@ async def make_backends(kind: str) -> AsyncIterator[Callable[..., Awaitable[Back
     yield make
     for backends in reversed(built):
         await backends.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of an empty database: a SQLite file, or the PostgreSQL of ROOMCAST_TEST_POSTGRES_URL."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path}/stores.db"
+    return postgres_url()
+
+
+@pytest.fixture
+async def engine(database: str) -> AsyncIterator[AsyncEngine]:
+    """An engine as the app builds it, on a freshly migrated schema."""
+    await reset_database(database)
+    engine = create_engine(load_settings(database_url=database, jwt_secret=SECRET))
+    await upgrade_engine(engine)
+    yield engine
+    await engine.dispose()

@@ -72,13 +72,16 @@ async def test_publications_cross_instances_once(instances: Callable[..., Awaita
 async def test_key_layout(instances: Callable[..., Awaitable[Backends]]) -> None:
     backends = await instances()
     await backends.rate_limiter.acquire("message:u1", 10, 60)
-    await backends.cache.push("room1", [(1, b'{"seq":1}'), (2, b'{"seq":2}')], 50, 600)
+    await backends.cache.push("room1", [(1, 1, b'{"seq":1}'), (2, 2, b'{"seq":2}')], 1, 2, 50, 600)
     await backends.presence.join("room1", PresenceMember("u1", "alice"), "c1")
     client = aioredis.Redis.from_url(redis_url())
     try:
         assert 0 < await client.pttl("rate_limit:message:u1") <= 60_000
-        assert await client.zrange("room_messages:room1", 0, -1) == [b'{"seq":1}', b'{"seq":2}']
+        # Each member is the message JSON behind its version; the position has a key of its own.
+        assert await client.zrange("room_messages:room1", 0, -1) == [b'1|{"seq":1}', b'2|{"seq":2}']
         assert 590 <= await client.ttl("room_messages:room1") <= 600
+        assert await client.get("room_messages_seq:room1") == b"2"
+        assert 590 <= await client.ttl("room_messages_seq:room1") <= 600
         assert await client.hgetall("presence:room1") == {b"u1": b"alice"}
     finally:
         await client.aclose()
@@ -159,8 +162,8 @@ async def test_outage_serves_locally_then_recovers(
         local = await a.rate_limiter.acquire("message:u1", 2, 60)  # a local window now
         assert local.allowed and local.token.startswith("local:")
         await a.rate_limiter.release("message:u1", local.token)
-        assert await a.cache.get("r") == []
-        await a.cache.push("r", [(1, b"m1")], 50, 60)
+        assert await a.cache.get("r") == (0, [])
+        await a.cache.push("r", [(1, 1, b"m1")], 1, 1, 50, 60)
         assert await a.presence.online("r") == [PresenceMember("u1", "alice")]
         assert await a.presence.join("r", PresenceMember("u2", "bob"), "c2") is True
 

@@ -11,7 +11,10 @@ import pytest
 
 from tests.conftest import LiveServer, User
 
-MESSAGE_KEYS = {"id", "room_id", "seq", "sender_id", "sender_username", "content", "client_id", "created_at"}
+MESSAGE_KEYS = {
+    *("id", "room_id", "seq", "sender_id", "sender_username", "content", "client_id", "created_at"),
+    *("edited_at", "deleted", "reply_to", "reactions"),
+}
 StartServer = Callable[..., Awaitable[LiveServer]]
 
 

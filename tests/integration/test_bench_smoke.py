@@ -39,3 +39,53 @@ def test_bench_runs_and_loses_nothing(tmp_path: Path) -> None:
         assert values["errors"] == "0", output
         assert int(values["deliv/s"]) > 0, output
     assert (tmp_path / "plot.png").exists() or "plot: skipped" in output
+
+
+def test_bench_mixed_load_edits_and_reacts() -> None:
+    """--mix: some frames edit or react to the sender's last message; edits are delivered
+    (with latency, to every member, the editor too) and reactions counted, nothing lost."""
+    command = [
+        sys.executable, "-m", "roomcast", "bench",
+        "--targets", "roomcast", "--rooms", "2", "--users", "3", "--rates", "20,40",
+        "--duration", "1", "--drain", "5", "--slo", "60000", "--no-pin", "--quiet",
+        "--keep-going", "--mix", "0.5",
+    ]  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    output = done.stdout
+    assert done.returncode == 0, output + done.stderr
+    assert "mix 0.5" in output, output
+    header = next(line.split() for line in output.splitlines() if line.strip().startswith("offered"))
+    changes = header[header.index("errors") + 1 : header.index("errors") + 6]
+    assert changes == ["edits", "edit-dlv", "edit-p99", "reacts", "react-dlv"], output
+    rows = [
+        dict(zip(header, line.split(), strict=False))
+        for line in output.splitlines()
+        if line.split()[:1] in (["20"], ["40"])
+    ]
+    assert len(rows) == 2, output
+    edits = reactions = edit_deliveries = 0
+    for values in rows:
+        assert values["lost"] == "0", output
+        assert values["errors"] == "0", output
+        assert int(values["deliv/s"]) > 0, output
+        assert values["p99"] != "-", output
+        edits += int(values["edits"])
+        reactions += int(values["reacts"])
+        for column in ("edit-dlv", "react-dlv"):
+            delivered, expected = (int(n) for n in values[column].split("/"))
+            assert delivered == expected, output
+        delivered, expected = (int(n) for n in values["edit-dlv"].split("/"))
+        assert expected == 3 * int(values["edits"]), output  # every member of the room, the editor too
+        edit_deliveries += delivered
+        assert delivered == 0 or values["edit-p99"] != "-", output
+    assert edits > 0 and reactions > 0, output
+    assert edit_deliveries > 0, output
+    assert "   changes: " in output, output
+
+
+def test_bench_refuses_mix_without_edits() -> None:
+    command = [sys.executable, "-m", "roomcast", "bench", "--targets", "fastapi", "S1", "--quick", "--mix", "0.2"]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "--mix needs a server with edits and reactions" in done.stderr, done.stderr

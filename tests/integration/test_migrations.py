@@ -25,8 +25,11 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from roomcast.storage.messages import SqlMessageStore
 from roomcast.storage.migrate import alembic_config, upgrade_engine
-from roomcast.storage.models import Base
+from roomcast.storage.models import Base, utcnow
+from roomcast.storage.records import EDITED, UpdateDraft, UpdateResult
+from roomcast.storage.writer import batch_store
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:.*expression-based index"),
@@ -213,9 +216,29 @@ async def upgrade_from_0001_keeps_the_data(url: str) -> None:
                 {"id": ident(uuid.uuid4()), "user": ident(user)},
             )
         assert (content, owner, role) == ("kept across the upgrade", "olduser", "owner")
+        await old_messages_join_the_event_log(engine, room, user, message)
     finally:
         await engine.dispose()
     await check_migrated(url)
+
+
+async def old_messages_join_the_event_log(
+    engine: AsyncEngine, room: uuid.UUID, user: uuid.UUID, message: uuid.UUID
+) -> None:
+    """0003: a message stored before it is in the state its creation gave it, and can change."""
+    reads = SqlMessageStore(engine)
+    (event,) = (await reads.events(room, 0, 10)).events
+    assert (event.seq, event.update, event.message.version, event.message.deleted) == (1, None, 1, False)
+    assert event.message.as_dict()["reactions"] == [] and event.message.reply_to is None
+    batches = batch_store(engine)
+    try:
+        draft = UpdateDraft(room, user, "olduser", message, EDITED, "edited after the upgrade", None, None, "", 0.0)
+        (outcome,) = await batches.commit([draft], False, utcnow())
+    finally:
+        await batches.close()
+    assert isinstance(outcome, UpdateResult) and outcome.update.seq == 2
+    (changed,) = (await reads.events(room, 1, 10)).events
+    assert (changed.seq, changed.message.content) == (2, "edited after the upgrade")
 
 
 async def test_sqlite_upgrade_from_0001_keeps_the_data(tmp_path: Path) -> None:

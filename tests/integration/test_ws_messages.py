@@ -145,7 +145,7 @@ async def test_storage_failure_answers_retryable_error_and_broadcasts_nothing(li
     try:
         await a.send("send_message", content="lost?", client_id="retry-me")
         error = await a.expect("message_error", timeout=8)
-        assert error == {"error": error["error"], "client_id": "retry-me", "retryable": True}
+        assert error == {"error": error["error"], "client_id": "retry-me", "retryable": True, "action": "send"}
         await b.silent(("new_message",), within=0.5)
     finally:
         async with engine.begin() as conn:

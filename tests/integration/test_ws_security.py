@@ -13,6 +13,7 @@ import pytest
 import websockets
 from sqlalchemy import text
 
+from roomcast.storage.sqlite_commit import SqliteBatchStore
 from tests.conftest import PASSWORD, LiveServer, User, hold_commits
 from tests.integration.test_ws_lifecycle import closed_code
 from tests.integration.test_ws_robustness import raw_websocket
@@ -276,8 +277,8 @@ async def test_no_reader_sees_a_message_before_its_commit_is_durable(live: LiveS
     """SQLite: the COMMIT runs (synced, then visible) in the writer's thread; holding that thread
     stands for a slow disk. Before, the commit was visible while its fsync still waited.
     PostgreSQL: a commit is visible once its WAL record is flushed under synchronous_commit=on."""
-    store = live.services.messages.writer._sqlite
-    if store is None:
+    store = live.services.messages.writer._store
+    if not isinstance(store, SqliteBatchStore):
         async with live.services.engine.connect() as conn:
             assert (await conn.execute(text("SHOW synchronous_commit"))).scalar_one() == "on"
         return

@@ -1,8 +1,9 @@
 import { useEffect, useRef, type FormEvent, type KeyboardEvent } from "react";
 import { useAppState } from "../hooks";
 import type { RoomClient } from "../realtime/client";
-import { charCount, MAX_MESSAGE_LENGTH } from "../realtime/protocol";
+import { charCount, MAX_MESSAGE_LENGTH, type Message } from "../realtime/protocol";
 import { store } from "../services";
+import { Icon } from "./Icon";
 
 const COUNTER_FROM = MAX_MESSAGE_LENGTH - 500;
 
@@ -12,9 +13,17 @@ interface Props {
   client: RoomClient | null;
   rateLimitedFor: number;
   disabled: boolean;
+  /** The message being answered, and the name to show for its sender. */
+  replyTo: { message: Message; name: string } | null;
+  onCancelReply: () => void;
+  /** ArrowUp in an empty composer: edit our last message; false when there is none. */
+  onEditLast: () => boolean;
+  /** Bumped to put the cursor back in the composer (after an edit, on reply). */
+  focusSignal: number;
 }
 
-export function Composer({ roomId, roomName, client, rateLimitedFor, disabled }: Props) {
+export function Composer(props: Props) {
+  const { roomId, roomName, client, rateLimitedFor, disabled, replyTo, onCancelReply, onEditLast, focusSignal } = props;
   const draft = useAppState((s) => s.drafts[roomId] ?? "");
   const ref = useRef<HTMLTextAreaElement>(null);
   const length = charCount(draft);
@@ -28,6 +37,10 @@ export function Composer({ roomId, roomName, client, rateLimitedFor, disabled }:
   }, [roomId]);
 
   useEffect(() => {
+    if (focusSignal > 0) ref.current?.focus();
+  }, [focusSignal]);
+
+  useEffect(() => {
     const el = ref.current;
     if (!el) return;
     el.style.height = "auto";
@@ -37,14 +50,23 @@ export function Composer({ roomId, roomName, client, rateLimitedFor, disabled }:
   const submit = (event?: FormEvent) => {
     event?.preventDefault();
     if (!canSend) return;
-    if (client.send(draft) !== null) store.setDraft(roomId, "");
+    if (client.send(draft, replyTo?.message ?? null) !== null) {
+      store.setDraft(roomId, "");
+      if (replyTo) onCancelReply();
+    }
     ref.current?.focus();
   };
 
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
-    if (event.key === "Enter" && !event.shiftKey && !event.nativeEvent.isComposing) {
+    if (event.nativeEvent.isComposing) return;
+    if (event.key === "Enter" && !event.shiftKey) {
       event.preventDefault();
       submit();
+    } else if (event.key === "Escape" && replyTo) {
+      event.preventDefault();
+      onCancelReply();
+    } else if (event.key === "ArrowUp" && draft === "" && !event.shiftKey && !event.altKey && !event.metaKey && !event.ctrlKey) {
+      if (onEditLast()) event.preventDefault();
     }
   };
 
@@ -54,6 +76,26 @@ export function Composer({ roomId, roomName, client, rateLimitedFor, disabled }:
         <p className="composer__limit" role="alert">
           You are sending messages too fast. You can send again in {rateLimitedFor}s.
         </p>
+      )}
+      {replyTo && (
+        <div className="composer__reply">
+          <Icon name="reply" size={14} />
+          <span className="composer__reply-text">
+            Replying to <strong>{replyTo.name}</strong>
+          </span>
+          <button
+            type="button"
+            className="button button--ghost button--small composer__reply-cancel"
+            aria-label="Cancel reply"
+            title="Cancel reply (Esc)"
+            onClick={() => {
+              onCancelReply();
+              ref.current?.focus();
+            }}
+          >
+            <Icon name="close" size={14} />
+          </button>
+        </div>
       )}
       <div className="composer__box">
         <label htmlFor={`composer-${roomId}`} className="visually-hidden">
@@ -84,7 +126,7 @@ export function Composer({ roomId, roomName, client, rateLimitedFor, disabled }:
       </div>
       <div className="composer__footer" id={`composer-hint-${roomId}`}>
         <span className="composer__hint">
-          <kbd>Enter</kbd> to send, <kbd>Shift</kbd>+<kbd>Enter</kbd> for a new line
+          <kbd>Enter</kbd> to send, <kbd>Shift</kbd>+<kbd>Enter</kbd> for a new line, <kbd>↑</kbd> to edit your last message
         </span>
         {length >= COUNTER_FROM && (
           <span className={`composer__counter ${over ? "is-over" : ""}`} aria-live="polite">

@@ -4,13 +4,14 @@ import { ApiError, type Member } from "../realtime/api";
 import type { RoomClient } from "../realtime/client";
 import { hasOlder } from "../realtime/history";
 import { EMPTY_ROOM, type Room } from "../realtime/store";
+import type { Message } from "../realtime/protocol";
 import { typingLabel } from "../realtime/typing";
 import { linkProps } from "../router";
 import { api, createRoomClient, refreshRooms, store } from "../services";
 import { Composer } from "./Composer";
 import { Icon, RoomIcon } from "./Icon";
 import { MembersPanel } from "./MembersPanel";
-import { MessageList } from "./MessageList";
+import { MessageList, type ListHandlers } from "./MessageList";
 import { PaneHeader } from "./PaneHeader";
 import { StatusIndicator } from "./StatusIndicator";
 
@@ -25,6 +26,9 @@ export function RoomView({ roomId }: { roomId: string }) {
   const [missing, setMissing] = useState(false);
   const [members, setMembers] = useState<Member[]>([]);
   const [showMembers, setShowMembers] = useState(() => window.matchMedia?.(WIDE).matches ?? false);
+  const [replyTo, setReplyTo] = useState<Message | null>(null);
+  const [editingId, setEditingId] = useState<string | null>(null);
+  const [focusSignal, setFocusSignal] = useState(0);
   const info = details ?? summary;
   const name = info?.name ?? "…";
   useDocumentTitle(`${info ? info.name : "Room"} · roomcast`);
@@ -65,6 +69,8 @@ export function RoomView({ roomId }: { roomId: string }) {
     };
   }, [roomId]);
 
+  const loadOlder = useCallback(() => void client?.loadOlder(), [client]);
+
   const loadMembers = useCallback(() => {
     api.members(roomId).then(setMembers, () => undefined);
   }, [roomId]);
@@ -73,6 +79,14 @@ export function RoomView({ roomId }: { roomId: string }) {
     () => new Map(members.map((m) => [m.user_id, m.display_name || m.username])),
     [members],
   );
+  // Who reacted is named by username; people who left the room are still known from their messages.
+  const usernames = useMemo(() => {
+    const map = new Map<string, string>();
+    for (const m of room.messages) map.set(m.sender_id, m.sender_username);
+    for (const u of room.online) map.set(u.user_id, u.username);
+    for (const m of members) map.set(m.user_id, m.username);
+    return map;
+  }, [members, room.online, room.messages]);
   const onlineIds = useMemo(() => new Set(room.online.map((u) => u.user_id)), [room.online]);
   const live = room.status.kind === "live";
   useEffect(() => {
@@ -109,6 +123,42 @@ export function RoomView({ roomId }: { roomId: string }) {
 
   const myRole = members.find((m) => m.user_id === myId)?.role ?? summary?.role ?? null;
   const notMember = room.status.kind === "offline" && room.status.reason === "You are not a member of this room";
+
+  const handlers = useMemo<ListHandlers>(() => {
+    const refocus = () => setFocusSignal((n) => n + 1);
+    return {
+      reply: (message) => {
+        setEditingId(null);
+        setReplyTo(message);
+        refocus();
+      },
+      startEdit: (id) => setEditingId(id),
+      cancelEdit: () => {
+        setEditingId(null);
+        refocus();
+      },
+      saveEdit: (id, content) => {
+        client?.edit(id, content);
+        setEditingId(null);
+        refocus();
+      },
+      remove: (id) => {
+        setReplyTo((r) => (r?.id === id ? null : r));
+        client?.delete(id);
+      },
+      toggleReaction: (id, emoji) => void client?.toggleReaction(id, emoji),
+      retry: (id) => client?.retry(id),
+      discard: (id) => client?.discard(id),
+    };
+  }, [client]);
+
+  const editLast = () => {
+    let mine: Message | undefined;
+    for (const m of room.messages) if (m.sender_id === room.me?.id && !m.deleted) mine = m;
+    if (!mine || notMember) return false;
+    setEditingId(mine.id);
+    return true;
+  };
 
   if (missing) {
     return (
@@ -177,15 +227,18 @@ export function RoomView({ roomId }: { roomId: string }) {
           <MessageList
             messages={room.messages}
             outbox={room.outbox}
+            actions={room.actions}
             me={room.me}
             hasOlder={hasOlder(room.messages)}
             loadingOlder={room.loadingOlder}
             rateLimitedFor={rateLimitedFor}
             live={live}
+            editingId={editingId}
+            moderator={myRole === "owner" || myRole === "admin"}
             names={names}
-            onLoadOlder={() => void client?.loadOlder()}
-            onRetry={(id) => client?.retry(id)}
-            onDiscard={(id) => client?.discard(id)}
+            usernames={usernames}
+            handlers={handlers}
+            onLoadOlder={loadOlder}
           />
           <div className="typing" aria-live="polite" data-testid="typing">
             {typing && (
@@ -205,6 +258,10 @@ export function RoomView({ roomId }: { roomId: string }) {
             client={client}
             rateLimitedFor={rateLimitedFor}
             disabled={notMember}
+            replyTo={replyTo && { message: replyTo, name: names.get(replyTo.sender_id) ?? replyTo.sender_username }}
+            onCancelReply={() => setReplyTo(null)}
+            onEditLast={editLast}
+            focusSignal={focusSignal}
           />
         </div>
         {showMembers && (

@@ -63,7 +63,9 @@ export function Sidebar({ activeRoomId, user }: { activeRoomId: string | null; u
                       {last && <time className="room-item__time">{formatShort(last.created_at)}</time>}
                     </span>
                     <span className="room-item__preview">
-                      {last ? `${last.sender_username}: ${last.content}` : "No messages yet"}
+                      {last
+                        ? `${last.sender_username}: ${last.deleted ? "This message was deleted" : last.content}`
+                        : "No messages yet"}
                     </span>
                   </span>
                   {unread > 0 && (

@@ -1,6 +1,6 @@
 // The REST API of SPEC §3, same origin. A 401 on an authenticated call renews the access token
 // once and tries again; a second 401 means the session is over.
-import type { Message, RateLimitInfo } from "./protocol";
+import type { EventPage, Message, RateLimitInfo } from "./protocol";
 import type { Room, RoomSummary, User } from "./store";
 
 export interface Member {
@@ -130,6 +130,12 @@ export class Api {
     if (page.before !== undefined) params.set("before_seq", String(page.before));
     if (page.after !== undefined) params.set("after_seq", String(page.after));
     return this.request("GET", `/api/rooms/${encodeURIComponent(roomId)}/messages?${params}`);
+  }
+
+  /** The room's event log after `afterSeq` (SPEC §4a), for a client too far behind for `recovered: true`. */
+  events(roomId: string, afterSeq: number, limit = 200): Promise<EventPage> {
+    const params = new URLSearchParams({ after_seq: String(afterSeq), limit: String(limit) });
+    return this.request("GET", `/api/rooms/${encodeURIComponent(roomId)}/events?${params}`);
   }
 
   markRead(roomId: string, seq: number): Promise<{ unread_count: number }> {

@@ -1,84 +1,9 @@
 import { describe, expect, it, vi } from "vitest";
 import { backoffDelay } from "./backoff";
-import { RoomClient } from "./client";
-import type { MessagePage } from "./api";
-import { Store } from "./store";
-import { FakeClock, FakeSocket, message } from "./testing";
-import type { Message } from "./protocol";
+import { ME, flush, newMessageEvent, seqs, setup } from "./harness";
+import { message } from "./testing";
 
-const ME = { id: "u-me", username: "me" };
 const BOB = { user_id: "u-bob", username: "bob" };
-
-async function flush(): Promise<void> {
-  for (let i = 0; i < 10; i++) await Promise.resolve();
-}
-
-function setup(
-  options: {
-    pages?: MessagePage[];
-    online?: () => boolean;
-    token?: string | null;
-    renewToken?: () => Promise<string | null>;
-  } = {},
-) {
-  const clock = new FakeClock();
-  const store = new Store(null, () => clock.now());
-  const sockets: FakeSocket[] = [];
-  const pages = [...(options.pages ?? [])];
-  const fetchPage = vi.fn(async (_room: string, _page: { before?: number; after?: number; limit?: number }) => {
-    const next = pages.shift();
-    if (!next) throw new Error("no page");
-    return next;
-  });
-  const onAuthExpired = vi.fn();
-  let token = options.token === undefined ? "tok" : options.token;
-  const renewToken = vi.fn(async () => {
-    const next = await (options.renewToken ?? (async () => null))();
-    if (next !== null) token = next;
-    return next;
-  });
-  // A renewal lands in the store's session; the client hears of it from the store.
-  const setToken = (next: string) => {
-    token = next;
-    store.setNotice(`token ${next}`);
-  };
-  const client = new RoomClient({
-    store,
-    roomId: "room-1",
-    getToken: () => token,
-    socketUrl: (room, tok, since) =>
-      `ws://test/ws/${room}?token=${tok}${since === null ? "" : `&since_seq=${since}`}`,
-    openSocket: (url) => {
-      const socket = new FakeSocket(url);
-      sockets.push(socket);
-      return socket;
-    },
-    fetchPage,
-    onAuthExpired,
-    renewToken,
-    clock,
-    random: () => 0.5,
-    isOnline: options.online ?? (() => true),
-  });
-  const room = () => store.room("room-1");
-  const last = () => {
-    const socket = sockets.at(-1);
-    if (!socket) throw new Error("no socket opened");
-    return socket;
-  };
-  const connect = (recent: Message[] = [], extra: Record<string, unknown> = {}) =>
-    last().receive("connected", {
-      room_id: "room-1",
-      user: ME,
-      online_users: [{ user_id: ME.id, username: ME.username }],
-      recent_messages: recent,
-      last_seq: recent.at(-1)?.seq ?? 0,
-      ...extra,
-    });
-  return { clock, store, sockets, client, room, last, connect, fetchPage, onAuthExpired, renewToken, setToken };
-}
-
-const seqs = (list: { seq: number }[]) => list.map((m) => m.seq);
 
 describe("connecting", () => {
   it("goes from connecting to live, loading recent history and who is online", () => {
@@ -303,20 +228,24 @@ describe("recovery with since_seq", () => {
     expect(seqs(t.room().messages)).toEqual([1, 2, 3]);
   });
 
-  it("reads the rest over REST when the server says recovered: false", async () => {
+  it("reads the rest of the log over REST when the server says recovered: false", async () => {
     const t = setup({
-      pages: [
-        { messages: [message(4), message(5)], has_more: true },
-        { messages: [message(6)], has_more: false },
+      events: [
+        { events: [newMessageEvent(message(4)), newMessageEvent(message(5))], has_more: true, last_seq: 6 },
+        { events: [newMessageEvent(message(6))], has_more: false, last_seq: 6 },
       ],
     });
     t.client.start();
     t.connect([message(1)]);
     t.last().serverClose(1006);
     t.clock.advance(60_000);
-    t.connect([message(2), message(3)], { recovered: false });
+    t.connect([message(2), message(3)], { recovered: false, last_seq: 6 });
+    expect(t.room().lastSeq).toBe(1); // not past what is still missing
     await vi.waitFor(() => expect(seqs(t.room().messages)).toEqual([1, 2, 3, 4, 5, 6]));
-    expect(t.fetchPage.mock.calls.map((c) => c[1].after)).toEqual([3, 5]);
+    // from where the connection started, then from each page's last event
+    expect(t.fetchEvents.mock.calls.map((c) => c[1])).toEqual([1, 5]);
+    expect(t.room().lastSeq).toBe(6);
+    expect(t.fetchPage).not.toHaveBeenCalled();
   });
 
   it("loads older pages on demand, down to seq 1", async () => {

@@ -1,33 +1,32 @@
 // One room's live connection (SPEC §4): connect, recover with since_seq after any drop,
-// reconnect with backoff and jitter, track sends from pending to sent or failed, typing
-// and presence, hand each renewed access token to the server (`auth`). Everything it learns
-// goes into the store; components only read the store.
-import type { MessagePage } from "./api";
+// reconnect with backoff and jitter, hand each renewed access token to the server (`auth`),
+// typing and presence. Messages and their updates go into the store through `RoomLog`;
+// sends, edits, deletes and reactions wait for their answer in `Outgoing`. Components only
+// read the store.
 import { backoffDelay } from "./backoff";
 import { systemClock, type Clock } from "./clock";
-import { contiguousHighSeq, hasOlder, mergeBySeq } from "./history";
+import { hasOlder } from "./history";
 import {
   Close,
   decodeServerFrame,
   encodeClientFrame,
-  isSendable,
-  newClientId,
   type ClientFrame,
+  type ConnectedData,
   type Message,
   type ServerFrame,
   type UserRef,
 } from "./protocol";
 import { DEFAULTS, type ResolvedOptions, type RoomClientOptions, type SocketLike } from "./options";
 import { SocketCredentials } from "./credentials";
-import { AckTimers, addUser, withoutDelivered } from "./outbox";
-import type { OutgoingMessage, RoomState, Store } from "./store";
+import { Outgoing, addUser } from "./outbox";
+import { RoomLog } from "./roomlog";
+import type { RoomState, Store } from "./store";
 import { TypingNotifier, TypingTracker } from "./typing";
 import { Watchdog } from "./watchdog";
 
 export type { RoomClientOptions, SocketLike } from "./options";
 
 export const HISTORY_PAGE = 50;
-const CATCH_UP_PAGE = 200;
 
 export class RoomClient {
   readonly roomId: string;
@@ -42,7 +41,10 @@ export class RoomClient {
   private readonly credentials: SocketCredentials;
   private unsubscribe: (() => void) | null = null;
   private readonly watchdog: Watchdog;
-  private readonly acks: AckTimers;
+  private readonly outgoing: Outgoing;
+  private readonly log: RoomLog;
+  /** Bumped by every open and drop: a catch-up of an older connection stops. */
+  private generation = 0;
   private readonly typing: TypingTracker;
   private readonly notifier: TypingNotifier;
 
@@ -51,7 +53,14 @@ export class RoomClient {
     this.store = options.store;
     this.clock = options.clock ?? systemClock;
     this.opts = { ...DEFAULTS, ...options, clock: this.clock };
-    this.acks = new AckTimers(this.clock, this.opts.ackTimeoutMs);
+    this.log = new RoomLog(this.store, this.roomId);
+    this.outgoing = new Outgoing({
+      clock: this.clock,
+      ackTimeoutMs: this.opts.ackTimeoutMs,
+      transmit: (frame) => this.transmitFrame(frame),
+      room: () => this.room(),
+      update: (fn) => this.update(fn),
+    });
     this.watchdog = new Watchdog(
       this.clock,
       this.opts,
@@ -88,35 +97,34 @@ export class RoomClient {
     this.typing.clear();
   }
 
-  /** Queue a message; it is sent now when live, else as soon as the connection is back. */
-  send(content: string): string | null {
-    if (!isSendable(content)) return null;
-    const entry: OutgoingMessage = {
-      client_id: newClientId(),
-      content,
-      state: "pending",
-      error: null,
-      retryable: true,
-      created_at: this.clock.now(),
-    };
-    this.update((r) => ({ ...r, outbox: [...r.outbox, entry] }));
-    this.notifier.reset();
-    this.transmit(entry);
-    return entry.client_id;
+  /** Queue a message (a reply when `replyTo` is given); sent now when live, else once reconnected. */
+  send(content: string, replyTo: Message | null = null): string | null {
+    const clientId = this.outgoing.send(content, replyTo);
+    if (clientId !== null) this.notifier.reset();
+    return clientId;
   }
 
-  /** Send a failed message again with the same client_id: the server stores it at most once. */
+  /** Replace the text of one of our messages; null when there is nothing to save. */
+  edit(messageId: string, content: string): string | null {
+    return this.outgoing.edit(messageId, content);
+  }
+
+  delete(messageId: string): string | null {
+    return this.outgoing.delete(messageId);
+  }
+
+  /** Add our reaction with this emoji, or take it back when we already reacted so. */
+  toggleReaction(messageId: string, emoji: string): string | null {
+    return this.outgoing.toggleReaction(messageId, emoji);
+  }
+
+  /** Send a failed message or action again with the same client_id: the server applies it at most once. */
   retry(clientId: string): void {
-    const entry = this.room().outbox.find((m) => m.client_id === clientId);
-    if (!entry || entry.state !== "failed") return;
-    const pending: OutgoingMessage = { ...entry, state: "pending", error: null };
-    this.patchOutbox(clientId, () => pending);
-    this.transmit(pending);
+    this.outgoing.retry(clientId);
   }
 
   discard(clientId: string): void {
-    this.acks.clear(clientId);
-    this.update((r) => ({ ...r, outbox: r.outbox.filter((m) => m.client_id !== clientId) }));
+    this.outgoing.discard(clientId);
   }
 
   /** The composer's text changed: tells the others we type, or that we stopped. */
@@ -152,7 +160,7 @@ export class RoomClient {
     this.update((r) => ({ ...r, loadingOlder: true }));
     try {
       const page = await this.opts.fetchPage(this.roomId, { before: first.seq, limit: HISTORY_PAGE });
-      this.update((r) => ({ ...r, messages: mergeBySeq(r.messages, page.messages), loadingOlder: false }));
+      this.log.older(page.messages);
     } catch {
       this.update((r) => ({ ...r, loadingOlder: false, notice: "Could not load older messages." }));
     }
@@ -173,7 +181,8 @@ export class RoomClient {
       this.setStatus({ kind: "offline", reason: "No network connection" });
       return;
     }
-    const since = contiguousHighSeq(this.room().messages);
+    const since = this.log.since();
+    this.generation++;
     this.setStatus({ kind: "connecting" });
     let socket: SocketLike;
     try {
@@ -211,16 +220,22 @@ export class RoomClient {
       case "message_sent":
         this.onMessage(frame.data.message, frame.data.client_id ?? frame.data.message.client_id);
         break;
+      case "message_updated":
+        if (frame.data.client_id) this.outgoing.confirmed(frame.data.client_id);
+        this.log.updated(frame.data);
+        this.outgoing.settle([], this.room().me?.id ?? ""); // done elsewhere too (another tab)
+        break;
       case "message_error": {
         const { client_id, error, retryable } = frame.data;
-        if (client_id) this.fail(client_id, error, retryable);
+        if (client_id) this.outgoing.fail(client_id, error, retryable);
         break;
       }
       case "rate_limit_exceeded": {
         const { client_id, rate_limit_info } = frame.data;
+        // Actions have their own limit (ACTION_RATE_LIMIT): only a refused send holds the composer.
+        if (client_id && this.outgoing.fail(client_id, "Rate limit exceeded", true) === "action") break;
         const until = this.clock.now() + Math.max(1, rate_limit_info.time_until_reset) * 1000;
         this.update((r) => ({ ...r, rateLimitedUntil: until }));
-        if (client_id) this.fail(client_id, "Rate limit exceeded", true);
         break;
       }
       case "user_joined":
@@ -242,65 +257,46 @@ export class RoomClient {
     }
   }
 
-  private onConnected(data: Extract<ServerFrame, { type: "connected" }>["data"]): void {
+  private onConnected(data: ConnectedData): void {
+    const since = this.log.since();
     this.live = true;
     this.attempt = 0;
     this.credentials.connected();
     this.handOverToken();
     const me = data.user;
-    this.update((r) => {
-      const messages = mergeBySeq(r.messages, data.recent_messages);
-      return {
-        ...r,
-        status: { kind: "live" },
-        me,
-        online: data.online_users.reduce(addUser, [] as UserRef[]),
-        messages,
-        outbox: withoutDelivered(r.outbox, data.recent_messages, me.id),
-        notice: null,
-      };
-    });
+    this.update((r) => ({
+      ...r,
+      status: { kind: "live" },
+      me,
+      online: data.online_users.reduce(addUser, [] as UserRef[]),
+      notice: null,
+    }));
+    const states = this.log.connected(data);
+    this.outgoing.settle(states, me.id);
     this.typing.clear();
-    this.touchSummary(this.room().messages);
     this.watchdog.connected();
-    if (data.recovered === false) void this.catchUp();
-    for (const entry of this.room().outbox) {
-      if (entry.state === "pending") this.transmit(entry);
-    }
+    if (data.recovered === false) void this.catchUp(since ?? 0, this.generation);
+    this.outgoing.resend();
   }
 
-  /** More was missed than one `connected` frame carries: read the rest over REST, oldest first. */
-  private async catchUp(): Promise<void> {
-    for (let guard = 0; guard < 1000 && this.live; guard++) {
-      const after = contiguousHighSeq(this.room().messages) ?? 0;
-      let page: MessagePage;
-      try {
-        page = await this.opts.fetchPage(this.roomId, { after, limit: CATCH_UP_PAGE });
-      } catch {
-        return;
-      }
-      const me = this.room().me?.id ?? "";
-      this.update((r) => ({
-        ...r,
-        messages: mergeBySeq(r.messages, page.messages),
-        outbox: withoutDelivered(r.outbox, page.messages, me),
-      }));
-      if (!page.has_more || page.messages.length === 0) break;
+  /** More was missed than one `connected` frame carries: read the log over REST until its end. */
+  private async catchUp(from: number, generation: number): Promise<void> {
+    const done = await this.log.catchUp(
+      from,
+      (after) => this.opts.fetchEvents(this.roomId, after),
+      () => generation === this.generation,
+      (states) => this.outgoing.settle(states, this.room().me?.id ?? ""),
+    );
+    if (!done && generation === this.generation) {
+      this.update((r) => ({ ...r, notice: "Could not load every missed message." }));
     }
-    this.touchSummary(this.room().messages);
   }
 
   private onMessage(message: Message, ownClientId: string | null): void {
-    if (ownClientId) this.acks.clear(ownClientId);
+    if (ownClientId) this.outgoing.confirmed(ownClientId);
+    else this.outgoing.settle([message], this.room().me?.id ?? "");
     this.typing.stop(message.sender_id);
-    this.update((r) => {
-      const messages = mergeBySeq(r.messages, [message]);
-      const outbox = ownClientId
-        ? r.outbox.filter((m) => m.client_id !== ownClientId)
-        : withoutDelivered(r.outbox, [message], r.me?.id ?? "");
-      return messages === r.messages && outbox.length === r.outbox.length ? r : { ...r, messages, outbox };
-    });
-    this.touchSummary([message]);
+    this.log.message(message);
   }
 
   private onClose(code: number, reason: string): void {
@@ -346,8 +342,10 @@ export class RoomClient {
     }
     this.socket = null;
     this.live = false;
+    this.generation++;
     this.watchdog.stop();
-    this.acks.clearAll();
+    this.outgoing.disconnected();
+    this.log.disconnected();
     this.notifier.reset();
     this.typing.clear();
     // Presence is unknown until the next `connected` says who is there.
@@ -384,16 +382,7 @@ export class RoomClient {
     }
   }
 
-  // --- sending ----------------------------------------------------------------------------
-
-  private transmit(entry: OutgoingMessage): void {
-    if (!this.live) return; // stays pending; sent again on `connected`
-    const sent = this.transmitFrame({
-      type: "send_message",
-      data: { content: entry.content, client_id: entry.client_id },
-    });
-    if (sent) this.acks.arm(entry.client_id, () => this.fail(entry.client_id, "No answer from the server", true));
-  }
+  // --- store and socket ------------------------------------------------------------------
 
   private transmitFrame(frame: ClientFrame): boolean {
     if (!this.live || this.socket === null) return false;
@@ -405,13 +394,6 @@ export class RoomClient {
     }
   }
 
-  private fail(clientId: string, error: string, retryable: boolean): void {
-    this.acks.clear(clientId);
-    this.patchOutbox(clientId, (m) => ({ ...m, state: "failed", error, retryable }));
-  }
-
-  // --- store ------------------------------------------------------------------------------
-
   private room(): RoomState {
     return this.store.room(this.roomId);
   }
@@ -422,22 +404,5 @@ export class RoomClient {
 
   private setStatus(status: RoomState["status"]): void {
     this.update((r) => ({ ...r, status }));
-  }
-
-  private patchOutbox(clientId: string, fn: (m: OutgoingMessage) => OutgoingMessage): void {
-    this.update((r) => {
-      if (!r.outbox.some((m) => m.client_id === clientId)) return r;
-      return { ...r, outbox: r.outbox.map((m) => (m.client_id === clientId ? fn(m) : m)) };
-    });
-  }
-
-  private touchSummary(messages: readonly Message[]): void {
-    const last = messages[messages.length - 1];
-    if (last === undefined) return;
-    this.store.patchRoomSummary(this.roomId, (s) =>
-      s.last_seq > last.seq && s.last_message !== null
-        ? s
-        : { ...s, last_message: last, last_seq: Math.max(s.last_seq, last.seq) },
-    );
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { contiguousHighSeq, hasOlder, mergeBySeq } from "./history";
+import { hasOlder, mergeBySeq } from "./history";
 import { message } from "./testing";
 
 const seqs = (list: { seq: number }[]) => list.map((m) => m.seq);
@@ -24,17 +24,6 @@ describe("mergeBySeq", () => {
     const shown = [message(1), message(2)];
     expect(mergeBySeq(shown, [message(2)])).toBe(shown);
     expect(mergeBySeq(shown, [])).toBe(shown);
-  });
-});
-
-describe("contiguousHighSeq", () => {
-  it("is null when nothing is loaded", () => {
-    expect(contiguousHighSeq([])).toBeNull();
-  });
-
-  it("stops before the first gap, so since_seq never skips a missing message", () => {
-    expect(contiguousHighSeq([message(3), message(4), message(5)])).toBe(5);
-    expect(contiguousHighSeq([message(3), message(4), message(6)])).toBe(4);
   });
 });
 

@@ -1,5 +1,6 @@
-// A room's confirmed messages: always ascending by `seq`, each seq once. Live frames, recovery
-// after a reconnect and older pages all go through `mergeBySeq`, so nothing shows twice.
+// A room's confirmed messages: always ascending by `seq`, each seq once. Live new messages and
+// older pages go through `mergeBySeq`, so nothing shows twice; newer states of messages already
+// shown (edits, deletes, reactions) replace them through `MessageVersions` (events.ts).
 import type { Message } from "./protocol";
 
 export function mergeBySeq(existing: readonly Message[], incoming: readonly Message[]): Message[] {
@@ -30,23 +31,9 @@ function isAscending(messages: readonly Message[]): boolean {
 }
 
 /**
- * The highest seq up to which the loaded run is unbroken, or null when nothing is loaded.
- * Reconnecting with this as `since_seq` cannot skip a message that arrived out of order
- * (our own `message_sent` may come before another sender's earlier `new_message`).
+ * The room's first event (seq 1) is always a message, and deleted messages keep their seq as a
+ * tombstone: older history exists exactly when the first loaded seq is above 1.
  */
-export function contiguousHighSeq(messages: readonly Message[]): number | null {
-  const first = messages[0];
-  if (first === undefined) return null;
-  let high = first.seq;
-  for (let i = 1; i < messages.length; i++) {
-    const seq = messages[i]?.seq ?? 0;
-    if (seq !== high + 1) break;
-    high = seq;
-  }
-  return high;
-}
-
-/** Seqs start at 1 without gaps, so older history exists exactly when the first loaded seq is above 1. */
 export function hasOlder(messages: readonly Message[]): boolean {
   const first = messages[0];
   return first !== undefined && first.seq > 1;

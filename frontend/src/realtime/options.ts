@@ -2,6 +2,7 @@
 import { DEFAULT_BACKOFF, type BackoffPolicy } from "./backoff";
 import type { Clock } from "./clock";
 import type { MessagePage } from "./api";
+import type { EventPage } from "./protocol";
 import type { Store } from "./store";
 
 /** The part of the browser's WebSocket this client uses, so tests can hand it a fake. */
@@ -20,6 +21,8 @@ export interface RoomClientOptions {
   socketUrl: (roomId: string, token: string, sinceSeq: number | null) => string;
   openSocket: (url: string) => SocketLike;
   fetchPage: (roomId: string, page: { before?: number; after?: number; limit?: number }) => Promise<MessagePage>;
+  /** `GET …/events?after_seq=`: the room's log after a seq, for a client too far behind (`recovered: false`). */
+  fetchEvents: (roomId: string, afterSeq: number) => Promise<EventPage>;
   onAuthExpired: (reason: string) => void;
   /** A new access token after the server refused ours: null when the session ended, rejects when unreachable. */
   renewToken?: () => Promise<string | null>;

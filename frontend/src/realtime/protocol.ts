@@ -3,12 +3,59 @@
 export interface Message {
   id: string;
   room_id: string;
+  /** The position of the message's creation in the room's event log (SPEC §4a). */
   seq: number;
   sender_id: string;
   sender_username: string;
+  /** "" once deleted. */
   content: string;
   client_id: string | null;
   created_at: string;
+  edited_at: string | null;
+  deleted: boolean;
+  reply_to: ReplyRef | null;
+  /** In the order each emoji was first added. */
+  reactions: Reaction[];
+}
+
+/** The message replied to, as the reply carries it: content cut to 200 characters, "" once deleted. */
+export interface ReplyRef {
+  id: string;
+  seq: number;
+  sender_username: string;
+  content: string;
+}
+
+export interface Reaction {
+  emoji: string;
+  count: number;
+  user_ids: string[];
+}
+
+export type MessageChange = "edited" | "deleted" | "reaction_added" | "reaction_removed";
+
+export interface MessageUpdated {
+  /** The event's seq; null for a no-op reaction answered to the actor alone. */
+  seq: number | null;
+  change: MessageChange;
+  actor: UserRef;
+  emoji?: string;
+  /** Only on the actor's own connection. */
+  client_id?: string | null;
+  message: Message;
+}
+
+export type MessageAction = "send" | "edit" | "delete" | "react";
+
+/** One entry of `GET /api/rooms/{id}/events`: the log as the live frames carry it. */
+export type LogEvent =
+  | { seq: number; type: "new_message"; data: { message: Message } }
+  | { seq: number; type: "message_updated"; data: MessageUpdated };
+
+export interface EventPage {
+  events: LogEvent[];
+  has_more: boolean;
+  last_seq: number;
 }
 
 export interface UserRef {
@@ -28,6 +75,8 @@ export interface ConnectedData {
   online_users: UserRef[];
   recent_messages: Message[];
   last_seq: number;
+  /** With since_seq: the newest state of every older message changed after it. */
+  changes?: MessageUpdated[];
   recovered?: boolean;
 }
 
@@ -35,7 +84,11 @@ export type ServerFrame =
   | { type: "connected"; data: ConnectedData }
   | { type: "new_message"; data: { message: Message } }
   | { type: "message_sent"; data: { message: Message; client_id: string | null } }
-  | { type: "message_error"; data: { error: string; client_id: string | null; retryable: boolean } }
+  | { type: "message_updated"; data: MessageUpdated }
+  | {
+      type: "message_error";
+      data: { error: string; client_id: string | null; retryable: boolean; action?: MessageAction };
+    }
   | {
       type: "rate_limit_exceeded";
       data: { error: string; client_id: string | null; rate_limit_info: RateLimitInfo };
@@ -45,7 +98,10 @@ export type ServerFrame =
   | { type: "error"; data: { error: string; detail?: string } };
 
 export type ClientFrame =
-  | { type: "send_message"; data: { content: string; client_id: string } }
+  | { type: "send_message"; data: { content: string; client_id: string; reply_to?: string } }
+  | { type: "edit_message"; data: { message_id: string; content: string; client_id: string } }
+  | { type: "delete_message"; data: { message_id: string; client_id: string } }
+  | { type: "add_reaction" | "remove_reaction"; data: { message_id: string; emoji: string; client_id: string } }
   | { type: "typing_start"; data: Record<string, never> }
   | { type: "typing_stop"; data: Record<string, never> }
   | { type: "ping"; data: Record<string, never> }
@@ -70,6 +126,16 @@ export function charCount(text: string): number {
   return count;
 }
 
+export const REPLY_SNIPPET_LENGTH = 200;
+
+/** A reply's quote of its parent, as the server cuts it: 200 characters, "" once deleted. */
+export function replySnippet(parent: Pick<Message, "content" | "deleted">): string {
+  if (parent.deleted) return "";
+  return charCount(parent.content) <= REPLY_SNIPPET_LENGTH
+    ? parent.content
+    : Array.from(parent.content).slice(0, REPLY_SNIPPET_LENGTH).join("");
+}
+
 /** What the server would refuse anyway: blank, or longer than MAX_MESSAGE_LENGTH. */
 export function isSendable(content: string): boolean {
   return content.trim() !== "" && charCount(content) <= MAX_MESSAGE_LENGTH;
@@ -79,6 +145,7 @@ const SERVER_TYPES = new Set<string>([
   "connected",
   "new_message",
   "message_sent",
+  "message_updated",
   "message_error",
   "rate_limit_exceeded",
   "user_joined",

@@ -1,6 +1,6 @@
 // The one store of the app: session, room list, each open room's live state, drafts.
 // Immutable snapshots, so React reads it with useSyncExternalStore.
-import type { Message, UserRef } from "./protocol";
+import type { Message, ReplyRef, UserRef } from "./protocol";
 
 export interface User {
   id: string;
@@ -45,17 +45,40 @@ export type ConnectionStatus =
 export interface OutgoingMessage {
   client_id: string;
   content: string;
+  /** The message answered, as the reply will quote it. */
+  reply_to: ReplyRef | null;
   state: "pending" | "failed";
   error: string | null;
   retryable: boolean;
   created_at: number;
 }
 
+/** What an action asks of the server, named as its frame (SPEC §4). */
+export type ActionIntent =
+  | { type: "edit_message"; message_id: string; content: string }
+  | { type: "delete_message"; message_id: string }
+  | { type: "add_reaction" | "remove_reaction"; message_id: string; emoji: string };
+
+/** An edit, delete or reaction on its way out: pending until the server answers, else failed. */
+export type PendingAction = ActionIntent & {
+  client_id: string;
+  state: "pending" | "failed";
+  error: string | null;
+  retryable: boolean;
+  created_at: number;
+};
+
 export interface RoomState {
   status: ConnectionStatus;
   me: { id: string; username: string } | null;
   messages: Message[];
   outbox: OutgoingMessage[];
+  actions: PendingAction[];
+  /**
+   * The room's event log is applied up to here without a gap (messages and their updates,
+   * SPEC §4a): the next connection's since_seq. Null until the first `connected`.
+   */
+  lastSeq: number | null;
   online: UserRef[];
   typing: UserRef[];
   rateLimitedUntil: number | null;
@@ -91,6 +114,8 @@ export const EMPTY_ROOM: RoomState = Object.freeze({
   me: null,
   messages: [],
   outbox: [],
+  actions: [],
+  lastSeq: null,
   online: [],
   typing: [],
   rateLimitedUntil: null,

@@ -100,6 +100,10 @@ export function message(seq: number, sender = "u-bob", extra: Partial<Message> =
     content: `message ${seq}`,
     client_id: null,
     created_at: new Date(Date.UTC(2024, 0, 1, 12, 0, seq)).toISOString(),
+    edited_at: null,
+    deleted: false,
+    reply_to: null,
+    reactions: [],
     ...extra,
   };
 }

@@ -82,8 +82,10 @@ def install_openapi(app: FastAPI, settings: Settings) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = generate()
-            content = schema["components"]["schemas"]["MessageIn"]["properties"]["content"]
-            content["maxLength"] = settings.max_message_length
+            for body in ("MessageIn", "MessageEditIn"):
+                schema["components"]["schemas"][body]["properties"]["content"]["maxLength"] = (
+                    settings.max_message_length
+                )
             for path in schema["paths"].values():
                 for operation in path.values():
                     if "requestBody" in operation:

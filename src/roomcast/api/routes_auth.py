@@ -21,8 +21,8 @@ from roomcast.api.schemas import (
 )
 from roomcast.services.errors import Unauthorized
 from roomcast.services.sessions import IssuedTokens
-from roomcast.storage.models import User
 from roomcast.storage.records import iso_utc
+from roomcast.storage.users import UserRecord
 
 router = APIRouter(tags=["auth"], responses=INVALID)
 
@@ -41,7 +41,7 @@ BAD_REFRESH: Responses = {401: {"model": ErrorOut, "description": "Unknown, used
 WRONG_PASSWORD: Responses = {403: {"model": ErrorOut, "description": "The current password is wrong"}}
 
 
-def user_out(user: User) -> UserOut:
+def user_out(user: UserRecord) -> UserOut:
     return UserOut(
         id=str(user.id),
         username=user.username,

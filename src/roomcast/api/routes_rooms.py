@@ -119,11 +119,17 @@ async def history(
 @router.post(
     "/{room_id}/messages",
     status_code=status.HTTP_201_CREATED,
-    responses={**MANAGE, 422: {"model": ErrorOut}, 429: {"model": ErrorOut}, 503: {"model": ErrorOut}},
+    responses={
+        **MANAGE,
+        409: {"model": ErrorOut},
+        422: {"model": ErrorOut},
+        429: {"model": ErrorOut},
+        503: {"model": ErrorOut},
+    },
 )
 async def post_message(room_id: uuid.UUID, body: MessageIn, actor: CurrentActor, services: ServicesDep) -> MessageOut:
     await services.rooms.check_participant(room_id, actor.user_id)
-    result = await services.messages.do_send(actor, room_id, body.content, body.client_id)
+    result = await services.messages.do_send(actor, room_id, body.content, body.client_id, reply_to=body.reply_to)
     return MessageOut(**result.message.as_dict())
 
 

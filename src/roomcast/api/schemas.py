@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from functools import cache
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-from roomcast.services.text import has_unsafe_name_characters, is_visible
+from roomcast.services.text import has_unsafe_name_characters, is_reaction_character, is_visible
 from roomcast.storage.database import is_storable_text
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_.-]{3,32}$"
@@ -47,6 +48,25 @@ def visible_content_pattern() -> str:
 
     span = "".join(char(a) if a == b else f"{char(a)}-{char(b)}" for a, b in invisible)
     return f"^[{span}]*[^{span}\\u0000][^\\u0000]*$"
+
+
+@cache
+def reaction_pattern() -> str:
+    """`is_reaction` as a regex, built from it like the content pattern: what a path's emoji may hold."""
+    refused: list[list[int]] = []
+    for code in range(0x110000):
+        if 0xD800 <= code < 0xE000 or is_reaction_character(chr(code)):
+            continue
+        if refused and refused[-1][1] == code - 1:
+            refused[-1][1] = code
+        else:
+            refused.append([code, code])
+
+    def char(code: int) -> str:
+        return f"\\u{code:04x}" if code <= 0xFFFF else chr(code)
+
+    span = "".join(char(a) if a == b else f"{char(a)}-{char(b)}" for a, b in refused)
+    return f"^[^{span}]+$"
 
 
 def _document_content(schema: dict[str, Any]) -> None:
@@ -127,6 +147,19 @@ class RoomOut(BaseModel):
     created_at: str
 
 
+class ReplyRefOut(BaseModel):
+    id: str
+    seq: int
+    sender_username: str
+    content: str = Field(description="the first 200 characters; empty once that message is deleted")
+
+
+class ReactionOut(BaseModel):
+    emoji: str
+    count: int
+    user_ids: list[str]
+
+
 class MessageOut(BaseModel):
     id: str
     room_id: str
@@ -136,6 +169,10 @@ class MessageOut(BaseModel):
     content: str
     client_id: str | None
     created_at: str
+    edited_at: str | None
+    deleted: bool
+    reply_to: ReplyRefOut | None
+    reactions: list[ReactionOut]
 
 
 class RoomSummaryOut(RoomOut):
@@ -169,6 +206,31 @@ class MessageIn(Strict):
         json_schema_extra=_document_content,
     )
     client_id: Text | None = Field(default=None, min_length=1, max_length=64)
+    reply_to: uuid.UUID | None = Field(default=None, strict=False, description="the id of a message of the same room")
+
+
+class MessageEditIn(Strict):
+    content: str = Field(
+        description="1..MAX_MESSAGE_LENGTH characters, not only white space or invisible characters, no NUL",
+        json_schema_extra=_document_content,
+    )
+
+
+class ActorOut(BaseModel):
+    user_id: str
+    username: str
+
+
+class EventOut(BaseModel):
+    seq: int
+    type: Literal["new_message", "message_updated"]
+    data: dict[str, Any] = Field(description="the live frame's data: {message} or message_updated's data")
+
+
+class EventPage(BaseModel):
+    events: list[EventOut]
+    has_more: bool
+    last_seq: int
 
 
 class MessagePage(BaseModel):

@@ -95,19 +95,32 @@ class RateLimiter(Protocol):
     async def close(self) -> None: ...
 
 
-class RecentCache(Protocol):
-    """Each room's last messages as encoded JSON, each tagged with its seq.
+# (seq, version, encoded message): of two entries for one seq, the higher version is newer.
+CacheEntry = tuple[int, int, bytes]
 
-    `push` appends atomically, trims to `size` and refreshes the TTL. Entries may arrive out
-    of order or with holes (several writers, a restart); readers sort by seq and trust only
-    the contiguous run that ends at the newest, filling the rest from the database.
+
+class RecentCache(Protocol):
+    """Each room's last messages as encoded JSON, each in its newest known state.
+
+    Entries are keyed by seq and carry a version (the seq of the room event that produced that
+    state); an entry never replaces one of a higher version, whatever order pushes arrive in.
+    `push` stores the entries of a commit whose room events are `first_seq..last_seq`, trims to
+    the `size` highest seqs and refreshes the TTL; `first_seq` 0 stores entries without
+    touching the room's position. `get` answers `(as_of, [(seq, json)])`: `as_of` is the room
+    event up to which every change has been applied — it advances on a push only when that
+    push follows on without a hole (`first_seq == as_of + 1`), and `replace` (a rebuild from the
+    database, current as of `as_of`) raises it to that. Readers trust the cache only when
+    `as_of` reaches the room's `last_seq` they know, and use only the contiguous run of seqs
+    that ends at the newest.
     """
 
-    async def push(self, room_id: str, entries: Sequence[tuple[int, bytes]], size: int, ttl: int) -> None: ...
+    async def push(
+        self, room_id: str, entries: Sequence[CacheEntry], first_seq: int, last_seq: int, size: int, ttl: int
+    ) -> None: ...
 
-    async def get(self, room_id: str) -> list[tuple[int, bytes]]: ...
+    async def get(self, room_id: str) -> tuple[int, list[tuple[int, bytes]]]: ...
 
-    async def replace(self, room_id: str, entries: Sequence[tuple[int, bytes]], ttl: int) -> None: ...
+    async def replace(self, room_id: str, entries: Sequence[CacheEntry], as_of: int, ttl: int) -> None: ...
 
     async def close(self) -> None: ...
 

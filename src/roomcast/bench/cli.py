@@ -20,9 +20,9 @@ from pathlib import Path
 
 from roomcast.bench.report import (
     GEN_CPU_WARNING,
-    HEADER,
     ScenarioResult,
     StepResult,
+    header,
     percentiles,
     plot,
     scenario_footer,
@@ -30,6 +30,8 @@ from roomcast.bench.report import (
     step_row,
     summary,
 )
+
+MIX_KINDS = ("roomcast",)  # servers that edit and react (the baselines do neither)
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--keep-going", action="store_true", help="run every step even after one fails")
     parser.add_argument("--no-pin", action="store_true", help="do not pin server and generator to cores")
     parser.add_argument("--send-queue-limit", type=int, help="SEND_QUEUE_LIMIT of the roomcast started")
+    parser.add_argument(
+        "--mix",
+        type=float,
+        default=0.0,
+        metavar="FRACTION",
+        help="share of each client's frames that are changes of its last message instead of new messages: "
+        "edits and reaction toggles in turn (e.g. 0.2; roomcast only, not S3)",
+    )
     parser.add_argument("--plot", type=Path, help="write a PNG of latency against load")
     parser.add_argument("--quiet", action="store_true", help="no progress line")
     args = parser.parse_args(argv)
@@ -97,6 +107,18 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
             parser.error(f"unknown scenario {name!r}: use S1, S2 or S3")
     if not args.scenarios and not (args.rooms and args.users):
         parser.error("name a scenario (S1 S2 S3) or give --rooms and --users")
+    if args.mix:
+        if not 0.0 < args.mix <= 1.0:
+            parser.error(f"--mix is a fraction of the frames sent, above 0 and at most 1 (e.g. 0.2), not {args.mix:g}")
+        if any(name.upper() == "S3" for name in args.scenarios):
+            parser.error("--mix applies to S1, S2 and free scenarios; S3 only opens idle sockets")
+        kinds = [args.kind] if args.url and args.kind else [k.strip() for k in args.targets.split(",") if k.strip()]
+        others = [k for k in kinds if k not in MIX_KINDS]
+        if others:
+            parser.error(
+                f"--mix needs a server with edits and reactions (roomcast); {', '.join(others)} has none: "
+                "use --targets roomcast"
+            )
     return args
 
 
@@ -175,12 +197,16 @@ async def run_scenario(
 
     if args.url:
         target = Target(args.kind or guess_kind(args.url), args.url.rstrip("/"), args.server_pid)
+        if args.mix and target.kind not in MIX_KINDS:
+            raise RuntimeError(f"--mix needs roomcast; {args.url} runs {target.kind}, which has no edits or reactions")
     else:
         progress(f"[{target_kind} {scenario.name}] starting the server")
         target = await asyncio.to_thread(start_server, target_kind, not args.no_pin, args.send_queue_limit)
     tag = f"[{target.kind} {scenario.name}]"
-    result = ScenarioResult(scenario.name, target.kind, scenario.rooms, scenario.users, slo_ms=scenario.slo_ms)
-    fleet = Fleet(target.dialect, expect_acks=True)
+    result = ScenarioResult(
+        scenario.name, target.kind, scenario.rooms, scenario.users, slo_ms=scenario.slo_ms, mix=args.mix
+    )
+    fleet = Fleet(target.dialect, expect_acks=True, mix=args.mix)
     try:
         per_member = 1
         if scenario.sockets:
@@ -222,9 +248,10 @@ async def run_scenario(
             ) -> None:
                 wall = time.monotonic() - wall_start
                 gen = 100 * (time.process_time() - cpu_start) / wall if wall else 0.0
+                changes = f" changes {step.edits + step.reactions}" if args.mix else ""
                 progress(
                     f"{tag} step {index + 1}/{len(scenario.rates)} {rate:.0f} msg/s "
-                    f"{elapsed:4.1f}/{scenario.duration:g}s sent {step.sent} acked {step.acked} "
+                    f"{elapsed:4.1f}/{scenario.duration:g}s sent {step.sent}{changes} acked {step.acked} "
                     f"delivered {step.delivered}/{step.expected} errors {step.errors} gen cpu {gen:.0f}%"
                 )
 
@@ -243,14 +270,22 @@ async def run_scenario(
                 server_rss=probe.rss(),
                 gen_cpu=gen_cpu,
                 slo_ms=scenario.slo_ms,
+                edits=counters.edits,
+                edit_expected=counters.edit_expected,
+                edit_delivered=counters.edit_delivered,
+                edit_latencies_ms=percentiles(counters.edit_latencies),
+                reactions=counters.reactions,
+                reaction_expected=counters.reaction_expected,
+                reaction_delivered=counters.reaction_delivered,
             )
             counters.latencies.clear()
+            counters.edit_latencies.clear()
             result.steps.append(step)
             progress.clear()
             if index == 0:
                 emit(scenario_header(result))
-                emit(HEADER)
-            emit(step_row(step))
+                emit(header(bool(args.mix)))
+            emit(step_row(step, bool(args.mix)))
             if step.gen_cpu >= GEN_CPU_WARNING:
                 emit(f"   WARNING: the generator used {step.gen_cpu:.0f}% of its core: it is the bottleneck")
             if not step.ok and not args.keep_going:
@@ -283,7 +318,12 @@ def pin_generator(enabled: bool) -> None:
 
 async def run(args: argparse.Namespace) -> int:
     scenarios = build_scenarios(args)
-    kinds = [args.kind or "roomcast"] if args.url else available_targets(args.targets)
+    if args.url:
+        kinds = [args.kind or "roomcast"]
+    elif args.mix and not args.targets:
+        kinds = list(MIX_KINDS)  # the baselines cannot run a mixed load
+    else:
+        kinds = available_targets(args.targets)
     progress = Progress(args.quiet)
     results: list[ScenarioResult] = []
     failed = False

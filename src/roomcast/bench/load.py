@@ -5,6 +5,12 @@ mark in the raw frame (no JSON parse on the hot path), so latency is measured fr
 moment the frame was written to the moment each receiver read it, on the same clock.
 Sending never waits for an answer (open loop): a slow server shows as latency and loss,
 not as a politely lower offered rate.
+
+With a mix (`Fleet(mix=0.2)`), that share of each client's frames are changes to its own
+latest acknowledged message instead (roomcast only): alternately an edit, whose content is a
+fresh mark so that its `message_updated` deliveries are timed like new messages, and a 👍
+toggle (added, then removed), whose deliveries are only counted. The message's id comes from
+the sender's own `message_sent`, the one frame whose JSON is parsed.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, cast
 
 from picows import WSCloseCode, WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
 
@@ -35,8 +41,20 @@ class Dialect(Protocol):
         ...
 
 
+class ChangeDialect(Dialect, Protocol):
+    """A dialect that can also edit and react (what `Fleet(mix=...)` needs)."""
+
+    def encode_edit(self, message_id: str, content: str, client_id: str) -> bytes: ...
+
+    def encode_reaction(self, message_id: str, emoji: str, add: bool, client_id: str) -> bytes: ...
+
+    def acked_message_id(self, payload: bytes) -> str | None:
+        """The id of the message a `message_sent` frame confirms."""
+        ...
+
+
 class Client(WSListener):
-    __slots__ = ("close_code", "fleet", "ready", "room", "transport")
+    __slots__ = ("close_code", "credit", "edit_next", "fleet", "last_id", "reacted", "ready", "room", "transport")
 
     def __init__(self, fleet: Fleet, room: int) -> None:
         self.fleet = fleet
@@ -44,6 +62,12 @@ class Client(WSListener):
         self.transport: WSTransport | None = None
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.close_code = 0
+        # --mix: this client's latest acknowledged message, whether it carries our 👍, whether
+        # the next change is an edit, and the share of a change accumulated so far.
+        self.last_id: str | None = None
+        self.reacted = False
+        self.edit_next = True
+        self.credit = 0.0
 
     def on_ws_connected(self, transport: WSTransport) -> None:
         self.transport = transport
@@ -81,14 +105,34 @@ class StepCounters:
     acked: int = 0
     errors: int = 0
     latencies: list[int] = field(default_factory=list)
+    # --mix: changes sent (in `sent` too, never acked: there is no message_sent for a change);
+    # an edit's deliveries are also in `expected`/`delivered`/`latencies`, a reaction's only here.
+    edits: int = 0
+    edit_expected: int = 0
+    edit_delivered: int = 0
+    edit_latencies: list[int] = field(default_factory=list)
+    reactions: int = 0
+    reaction_expected: int = 0
+    reaction_delivered: int = 0
+
+    @property
+    def messages(self) -> int:
+        """New messages sent: what `message_sent` answers."""
+        return self.sent - self.edits - self.reactions
 
 
 class Fleet:
     """All sockets of a run, grouped by room, and what was sent and received on them."""
 
-    def __init__(self, dialect: Dialect, expect_acks: bool = True) -> None:
+    def __init__(self, dialect: Dialect, expect_acks: bool = True, mix: float = 0.0) -> None:
+        if not 0.0 <= mix <= 1.0:
+            raise ValueError(f"mix must be a fraction between 0 and 1, not {mix}")
+        if mix and not all(hasattr(dialect, name) for name in ("encode_edit", "encode_reaction", "acked_message_id")):
+            raise ValueError(f"{type(dialect).__name__} cannot edit or react: no mixed load against it")
         self.dialect = dialect
         self.expect_acks = expect_acks
+        self.mix = mix
+        self.changer = cast(ChangeDialect, dialect)
         self.rooms: list[list[Client]] = []
         self.live_in_room: list[int] = []
         self.sent_at: list[int] = []
@@ -168,6 +212,29 @@ class Fleet:
             step.latencies.append(now - int(payload[j + 1 : k]))
         elif b"message_sent" in head:
             step.acked += 1
+            if self.mix:
+                message_id = self.changer.acked_message_id(payload)
+                if message_id is not None and message_id != client.last_id:
+                    client.last_id = message_id
+                    client.reacted = False
+        elif b"message_updated" in head:
+            self._on_updated(payload, now, step, j, k)
+
+    def _on_updated(self, payload: bytes, now: int, step: StepCounters, j: int, k: int) -> None:
+        """A change's delivery. An edit's mark is its own (its step, its send time); a reaction
+        carries the message's content, so its mark says nothing: it counts for the current step."""
+        c = payload.find(b'"change":"', 0, 96)
+        if c < 0 or b'"seq":null' in payload[:c]:
+            return  # a change that changed nothing: the actor's answer, not a broadcast
+        kind = payload[c + 10 : c + 11]
+        if kind == b"e":
+            step.delivered += 1
+            step.edit_delivered += 1
+            latency = now - int(payload[j + 1 : k])
+            step.latencies.append(latency)
+            step.edit_latencies.append(latency)
+        elif kind == b"r" and self.steps:
+            self.steps[-1].reaction_delivered += 1
 
     def on_disconnected(self, client: Client) -> None:
         if client.ready.done():
@@ -182,6 +249,13 @@ class Fleet:
     # -- sending ---------------------------------------------------------------------------
 
     def _send_one(self, client: Client, step_index: int, step: StepCounters) -> None:
+        if self.mix:
+            credit = client.credit + self.mix
+            if credit > 0.999999 and client.last_id is not None:
+                client.credit = credit - 1.0
+                self._send_change(client, client.last_id, step_index, step)
+                return
+            client.credit = min(credit, 1.0)  # nothing acknowledged yet: a message instead, no debt
         number = len(self.sent_at)
         now = time.monotonic_ns()
         self.sent_at.append(now)
@@ -189,6 +263,29 @@ class Fleet:
         step.sent += 1
         step.expected += self.live_in_room[client.room] - 1
         client.send(self.dialect.encode_send(f"bench {number} {now} hello", f"c{number}"))
+
+    def _send_change(self, client: Client, message_id: str, step_index: int, step: StepCounters) -> None:
+        """An edit of `message_id` or a 👍 toggle on it, every live member of the room (the
+        actor too) being owed its `message_updated`."""
+        dialect = self.changer
+        number = len(self.sent_at)
+        now = time.monotonic_ns()
+        self.sent_at.append(now)
+        self.step_of.append(step_index)
+        step.sent += 1
+        members = self.live_in_room[client.room]
+        if client.edit_next:
+            step.edits += 1
+            step.expected += members
+            step.edit_expected += members
+            payload = dialect.encode_edit(message_id, f"bench {number} {now} edit", f"e{number}")
+        else:
+            step.reactions += 1
+            step.reaction_expected += members
+            payload = dialect.encode_reaction(message_id, "\N{THUMBS UP SIGN}", not client.reacted, f"r{number}")
+            client.reacted = not client.reacted
+        client.edit_next = not client.edit_next
+        client.send(payload)
 
     async def run_step(
         self,
@@ -224,7 +321,11 @@ class Fleet:
             cursor = (cursor + 1) % len(senders)
         deadline = loop.time() + drain
         while loop.time() < deadline:
-            owed = step.delivered < step.expected or (self.expect_acks and step.acked < step.sent)
+            owed = (
+                step.delivered < step.expected
+                or (self.expect_acks and step.acked < step.messages)
+                or step.reaction_delivered < step.reaction_expected
+            )
             if not owed:
                 break
             await asyncio.sleep(0.02)

@@ -24,10 +24,27 @@ class StepResult:
     gen_cpu: float
     slo_ms: float
     expect_acks: bool = True
+    # --mix: changes sent (counted in `sent`, never acked); an edit's deliveries are in
+    # `expected`/`delivered`/`latencies_ms` too, a reaction's only here.
+    edits: int = 0
+    edit_expected: int = 0
+    edit_delivered: int = 0
+    edit_latencies_ms: tuple[float, float, float, float] | None = None  # the edits' alone
+    reactions: int = 0
+    reaction_expected: int = 0
+    reaction_delivered: int = 0
+
+    @property
+    def messages(self) -> int:
+        return self.sent - self.edits - self.reactions
 
     @property
     def lost(self) -> int:
         return max(0, self.expected - self.delivered)
+
+    @property
+    def reactions_lost(self) -> int:
+        return max(0, self.reaction_expected - self.reaction_delivered)
 
     @property
     def generator_bound(self) -> bool:
@@ -35,9 +52,10 @@ class StepResult:
 
     @property
     def ok(self) -> bool:
-        acked = not self.expect_acks or self.acked >= self.sent
+        acked = not self.expect_acks or self.acked >= self.messages
         p99 = self.latencies_ms[2] if self.latencies_ms else float("inf")
-        return self.lost == 0 and self.errors == 0 and acked and p99 < self.slo_ms and self.sent > 0
+        lost = self.lost + self.reactions_lost
+        return lost == 0 and self.errors == 0 and acked and p99 < self.slo_ms and self.sent > 0
 
 
 @dataclass
@@ -52,6 +70,7 @@ class ScenarioResult:
     rss_after: int | None = None
     slo_ms: float = 100.0
     note: str = ""
+    mix: float = 0.0  # share of the frames that are edits and reactions (--mix)
 
     @property
     def best_rate(self) -> float:
@@ -86,32 +105,52 @@ HEADER = (
     f"{'offered':>8} {'sent/s':>8} {'accept/s':>8} {'deliv/s':>9} {'lost':>7} {'p50':>7} {'p95':>7} "
     f"{'p99':>7} {'max':>8} {'errors':>6} {'srv cpu':>7} {'srv rss':>8} {'gen cpu':>7}  ok"
 )
+# --mix: the changes of the step after `errors`: edits sent, their deliveries (received/owed;
+# also in deliv/s, lost and the latency) and the edits' own p99, reactions sent and theirs.
+MIX_COLUMNS = f" {'edits':>6} {'edit-dlv':>13} {'edit-p99':>8} {'reacts':>6} {'react-dlv':>13}"
+MIX_HEADER = HEADER.replace(f"{'errors':>6}", f"{'errors':>6}" + MIX_COLUMNS, 1)
 
 
-def step_row(step: StepResult) -> str:
+def header(mixed: bool = False) -> str:
+    return MIX_HEADER if mixed else HEADER
+
+
+def step_row(step: StepResult, mixed: bool = False) -> str:
     def ms(value: float) -> str:
         return f"{value:.1f}" if value < 100 else f"{value:.0f}"
 
     lat = step.latencies_ms
     p50, p95, p99, top = (ms(v) for v in lat) if lat else ("-",) * 4
+    edit_p99 = ms(step.edit_latencies_ms[2]) if step.edit_latencies_ms else "-"
     cpu = f"{step.server_cpu:.0f}%" if step.server_cpu is not None else "-"
     rss = f"{step.server_rss / 2**20:.0f}MB" if step.server_rss is not None else "-"
     verdict = "yes" if step.ok else "NO"
     if step.generator_bound:
         verdict += " (generator-bound!)"
     d = step.duration
+    changes = ""
+    if mixed:
+        edit_dlv = f"{step.edit_delivered}/{step.edit_expected}"
+        react_dlv = f"{step.reaction_delivered}/{step.reaction_expected}"
+        changes = f" {step.edits:>6} {edit_dlv:>13} {edit_p99:>8} {step.reactions:>6} {react_dlv:>13}"
     return (
         f"{step.offered:>8.0f} {step.sent / d:>8.0f} {step.acked / d:>8.0f} {step.delivered / d:>9.0f} "
-        f"{step.lost:>7} {p50:>7} {p95:>7} {p99:>7} {top:>8} {step.errors:>6} {cpu:>7} {rss:>8} "
+        f"{step.lost:>7} {p50:>7} {p95:>7} {p99:>7} {top:>8} {step.errors:>6}{changes} {cpu:>7} {rss:>8} "
         f"{step.gen_cpu:>6.0f}%  {verdict}"
     )
 
 
 def scenario_header(result: ScenarioResult) -> str:
-    return (
+    text = (
         f"== {result.scenario} on {result.target}: {result.rooms} rooms x {result.users} users"
         f" (latency in ms, send -> every receiver; ok = nothing lost, no errors, p99 < {result.slo_ms:g} ms)"
     )
+    if result.mix:
+        text += (
+            f"\n   mix {result.mix:g}: {100 * result.mix:g} % of the frames change the sender's last message"
+            " (an edit, then a reaction toggle); latency, deliv/s and lost: new messages and edits"
+        )
+    return text
 
 
 def scenario_footer(result: ScenarioResult) -> str:
@@ -126,6 +165,16 @@ def scenario_footer(result: ScenarioResult) -> str:
         lines.append(
             "   WARNING: the generator used most of its core (or fell behind) in some steps: "
             "those figures are limited by the load generator, not the server"
+        )
+    steps = result.steps
+    sent = sum(s.sent for s in steps)
+    if result.mix and sent:
+        edits, reactions = sum(s.edits for s in steps), sum(s.reactions for s in steps)
+        lines.append(
+            f"   changes: {edits + reactions} of {sent} frames ({100 * (edits + reactions) / sent:.0f} %):"
+            f" {edits} edits, {sum(s.edit_delivered for s in steps)}/{sum(s.edit_expected for s in steps)}"
+            f" deliveries; {reactions} reactions, {sum(s.reaction_delivered for s in steps)}"
+            f"/{sum(s.reaction_expected for s in steps)} deliveries"
         )
     if result.note:
         lines.append(f"   note: {result.note}")

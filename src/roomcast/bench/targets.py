@@ -45,6 +45,23 @@ class RoomcastDialect:
     def encode_send(self, content: str, client_id: str) -> bytes:
         return orjson.dumps({"type": "send_message", "data": {"content": content, "client_id": client_id}})
 
+    # --mix (roomcast only: the tutorial baseline has no edits or reactions)
+
+    def encode_edit(self, message_id: str, content: str, client_id: str) -> bytes:
+        data = {"message_id": message_id, "content": content, "client_id": client_id}
+        return orjson.dumps({"type": "edit_message", "data": data})
+
+    def encode_reaction(self, message_id: str, emoji: str, add: bool, client_id: str) -> bytes:
+        data = {"message_id": message_id, "emoji": emoji, "client_id": client_id}
+        return orjson.dumps({"type": "add_reaction" if add else "remove_reaction", "data": data})
+
+    def acked_message_id(self, payload: bytes) -> str | None:
+        try:
+            message_id = orjson.loads(payload)["data"]["message"]["id"]
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            return None
+        return message_id if isinstance(message_id, str) else None
+
     def on_other(self, client: Client, payload: bytes) -> str | None:
         head = payload[:40]
         if b'"connected"' in head:
@@ -295,6 +312,7 @@ def start_server(kind: str, pin: bool, send_queue_limit: int | None = None) -> T
             DATABASE_URL=f"sqlite+aiosqlite:///{workdir.name}/bench.db",
             JWT_SECRET="bench-secret-" + uuid.uuid4().hex,
             MESSAGE_RATE_LIMIT="1000000000",
+            ACTION_RATE_LIMIT="1000000000/60",  # edits and reactions of --mix
             ACCESS_TOKEN_TTL="86400",
             # Thousands of users register and connect from one address.
             LOGIN_RATE_LIMIT="1000000000/60",

@@ -171,7 +171,7 @@ class Connection:
         self.typing = False
         self.typing_timer: asyncio.TimerHandle | None = None
         self.expiry_timer: asyncio.TimerHandle | None = None
-        # Messages with seq at or below this were already sent (connected / recovery).
+        # Room events with seq at or below this were already sent (connected / recovery).
         self.seen_seq = 0
         self._ready = False
         self._held: list[tuple[int, bytes, bytes]] = []
@@ -297,7 +297,8 @@ class Connection:
             transport.close()  # everything, the close frame included, is with the kernel: FIN after it
 
     def deliver_message(self, seq: int, frame: bytes, wire: bytes) -> None:
-        """A live `new_message`: held until `connected` is out, dropped if already sent."""
+        """A live room event (`new_message`, `message_updated`): held until `connected` is out,
+        dropped if already sent."""
         if not self._ready:
             self._held.append((seq, frame, wire))
             return

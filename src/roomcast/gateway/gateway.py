@@ -15,7 +15,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +32,7 @@ from roomcast.observability.throttle import ThrottledLog
 from roomcast.protocol import codec
 from roomcast.protocol.frames import (
     Auth,
+    ChangeMessage,
     FrameError,
     Ping,
     SendMessage,
@@ -39,20 +40,18 @@ from roomcast.protocol.frames import (
     TypingStop,
     decode_client_frame,
 )
-from roomcast.services.errors import (
-    DomainError,
-    InvalidContent,
-    NotFound,
-    RateLimited,
-    StorageUnavailable,
-)
-from roomcast.services.messages import RECOVERY_LIMIT, Actor
+from roomcast.services.errors import DomainError, NotFound, NotInRoom, RateLimited, StorageUnavailable
+from roomcast.services.messages import RECOVERY_LIMIT, Actor, event_frame
 from roomcast.services.registry import Services
+from roomcast.storage.records import CHANGES, CommitResult, UpdateResult
+from roomcast.storage.writer import Committed
 
 log = logging.getLogger("roomcast.gateway")
 refusals = ThrottledLog(log)
 
 Envelope = codec.Envelope
+# message_error's `action` for each change of the log.
+ACTIONS = dict(zip(CHANGES, ("edit", "delete", "react", "react"), strict=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,8 +93,8 @@ class Gateway:
         await self.hub.publish(CONTROL_CHANNEL, Envelope("logout", orjson.dumps(list(session_ids))))
 
     async def _read_gap(self, room_id: str, after: int, upto: int) -> list[tuple[int, bytes]]:
-        records, _ = await self.services.messages.read(uuid.UUID(room_id), upto - after - 1, after_seq=after)
-        return [(r.seq, r.json) for r in records if r.seq < upto]
+        page = await self.services.messages.events(uuid.UUID(room_id), after, upto - after - 1, upto=upto)
+        return [(event.seq, event_frame(event)) for event in page.events]
 
     async def _on_presence_expired(self, room_id: str, member: PresenceMember) -> None:
         frame = codec.user_frame("user_left", member.user_id, member.username)
@@ -232,10 +231,11 @@ class Gateway:
             data["recent_messages"] = [codec.Fragment(payload) for _, payload in recent]
             connection.seen_seq = recent[-1][0] if recent else last_seq
         else:
-            records, has_more = await self.services.messages.read(room_uuid, RECOVERY_LIMIT, after_seq=since_seq)
-            data["recent_messages"] = [codec.Fragment(r.json) for r in records]
-            data["recovered"] = not has_more
-            connection.seen_seq = records[-1].seq if records else min(since_seq, last_seq)
+            page = await self.services.messages.events(room_uuid, since_seq, RECOVERY_LIMIT)
+            data["recent_messages"] = [codec.Fragment(e.message.json) for e in page.events if e.update is None]
+            data["changes"] = [e.update.data() for e in page.events if e.update is not None]
+            data["recovered"] = not page.has_more
+            connection.seen_seq = page.events[-1].seq if page.events else min(since_seq, last_seq)
         data["last_seq"] = max(last_seq, connection.seen_seq)
         connection.send(codec.encode_frame("connected", data))
         connection.mark_ready()
@@ -260,6 +260,9 @@ class Gateway:
             if isinstance(frame, SendMessage):
                 await self._send_message(connection, actor, frame, received_at)
                 continue
+            if isinstance(frame, ChangeMessage):
+                await self._change_message(connection, actor, frame, received_at)
+                continue
             if not connection.frames.take():
                 connection.send(codec.error_frame("too many frames", "slow down"))
                 continue
@@ -273,33 +276,73 @@ class Gateway:
                 actor = await self._reauthenticate(connection, actor, frame.token)
 
     async def _send_message(self, connection: Connection, actor: Actor, frame: SendMessage, received_at: float) -> None:
-        client_id = frame.client_id
         if connection.typing:
             await self._typing_stop(connection)
+        room_id = uuid.UUID(connection.room_id)
+        result = await self._attempt(
+            connection,
+            "send",
+            frame.client_id,
+            lambda: self.services.messages.do_send(
+                actor, room_id, frame.content, frame.client_id, connection.id, received_at, frame.reply_to
+            ),
+        )
+        if isinstance(result, CommitResult):
+            connection.send(codec.message_sent_frame(result.message.json, frame.client_id))
+
+    async def _change_message(
+        self, connection: Connection, actor: Actor, frame: ChangeMessage, received_at: float
+    ) -> None:
+        room_id = uuid.UUID(connection.room_id)
+        result = await self._attempt(
+            connection,
+            ACTIONS[frame.change],
+            frame.client_id,
+            lambda: self.services.messages.do_change(
+                actor,
+                room_id,
+                frame.message_id,
+                frame.change,
+                content=frame.content,
+                emoji=frame.emoji,
+                client_id=frame.client_id,
+                origin=connection.id,
+                received_at=received_at,
+            ),
+        )
+        # A logged change reaches this connection through the hub, in seq order, with its
+        # client_id; one that changed nothing is answered here alone.
+        if isinstance(result, UpdateResult) and result.update.seq is None:
+            data = result.update.data()
+            if frame.client_id is not None:
+                data["client_id"] = frame.client_id
+            connection.send(codec.message_updated_frame(data))
+
+    async def _attempt(
+        self, connection: Connection, action: str, client_id: str | None, work: Callable[[], Awaitable[Committed]]
+    ) -> Committed | None:
+        """Run a send or change, answering its refusal (`message_error` with `action`) on `connection`."""
         if self.closing:
-            connection.send(codec.message_error_frame("server shutting down", client_id, True))
-            return
+            connection.send(codec.message_error_frame("server shutting down", client_id, True, action))
+            return None
         self._in_flight += 1
         self._idle.clear()
         try:
-            result = await self.services.messages.do_send(
-                actor, uuid.UUID(connection.room_id), frame.content, client_id, connection.id, received_at
-            )
-        except InvalidContent as exc:
-            connection.send(codec.message_error_frame(exc.detail, client_id, False))
+            return await work()
         except RateLimited as exc:
             connection.send(codec.rate_limited_frame(client_id, exc.info))
         except StorageUnavailable as exc:
-            connection.send(codec.message_error_frame(exc.detail, client_id, True))
-        except NotFound:
-            # The commit found the sender no longer participates: whatever the hub heard, out.
+            connection.send(codec.message_error_frame(exc.detail, client_id, True, action))
+        except NotInRoom:
+            # The commit found the actor no longer participates: whatever the hub heard, out.
             connection.close(1008, "not a participant")
-        else:
-            connection.send(codec.message_sent_frame(result.message.json, client_id))
+        except DomainError as exc:
+            connection.send(codec.message_error_frame(exc.detail, client_id, False, action))
         finally:
             self._in_flight -= 1
             if self._in_flight == 0:
                 self._idle.set()
+        return None
 
     async def _typing_start(self, connection: Connection) -> None:
         loop = asyncio.get_running_loop()

@@ -1,9 +1,10 @@
 """The local hub: this instance's sockets per room, fed by the pub/sub backend.
 
 Each payload arrives once per instance and is decoded once; its frame text is shared by
-every local socket. Per room the hub keeps the newest message seq it delivered: a repeat is
-dropped, and a jump (a lost publication, a Redis outage, another instance's message
-overtaking) is filled from the database first, so sockets always see `seq` in order.
+every local socket. Per room the hub keeps the newest event seq it delivered (new messages
+and changes share the room's seq, SPEC §4a): a repeat is dropped, and a jump (a lost
+publication, a Redis outage, another instance's event overtaking) is filled from the
+database first, so sockets always see `seq` in order.
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ import orjson
 from roomcast.backends.base import PubSub
 from roomcast.gateway.connection import Connection, WriteCoalescer
 from roomcast.observability import metrics
-from roomcast.protocol.codec import Envelope, new_message_frame, websocket_text_frame
+from roomcast.protocol.codec import LOGGED, Envelope, websocket_text_frame
 
 log = logging.getLogger("roomcast.gateway")
 
-# Reads messages of a room with seq in (after, upto): [(seq, message_json)].
+# Reads a room's log with seq in (after, upto): [(seq, frame)] (new_message, message_updated).
 GapReader = Callable[[str, int, int], Awaitable[list[tuple[int, bytes]]]]
 RESYNC_BATCH = 500
 # Cluster-wide publications that concern no one room (a session logged out); never a room id,
@@ -105,8 +106,8 @@ class Hub:
         except Exception:
             log.error("undecodable publication", extra={"room_id": room_id})
             return
-        if envelope.kind == "message":
-            await self._deliver_message(room_id, channel, envelope)
+        if envelope.kind in LOGGED:
+            await self._deliver_event(room_id, channel, envelope)
         elif envelope.kind == "kick":
             for connection in list(channel.connections.values()):
                 if connection.user_id == envelope.user_id:
@@ -129,7 +130,7 @@ class Hub:
             if connection.session_id in ended:
                 connection.close(1008, "logged out")
 
-    async def _deliver_message(self, room_id: str, channel: RoomChannel, envelope: Envelope) -> None:
+    async def _deliver_event(self, room_id: str, channel: RoomChannel, envelope: Envelope) -> None:
         if envelope.seq <= channel.last_seq:
             return
         if envelope.seq > channel.last_seq + 1:
@@ -140,20 +141,26 @@ class Hub:
                 missed = []
             self._fan_out_missed(channel, missed)
         if envelope.seq > channel.last_seq:  # another delivery may have run during the read
-            self._fan_out(channel, envelope.seq, envelope.frame, envelope.origin)
+            self._fan_out(channel, envelope.seq, envelope)
 
     def _fan_out_missed(self, channel: RoomChannel, missed: list[tuple[int, bytes]]) -> None:
-        """Messages read back from the database, in seq order, skipping any already delivered."""
-        for seq, message_json in missed:
+        """Events read back from the database, in seq order, skipping any already delivered."""
+        for seq, frame in missed:
             if seq > channel.last_seq:
-                self._fan_out(channel, seq, new_message_frame(message_json), "")
+                self._fan_out(channel, seq, Envelope("update", frame, seq=seq))
 
-    def _fan_out(self, channel: RoomChannel, seq: int, frame: bytes, origin: str) -> None:
+    def _fan_out(self, channel: RoomChannel, seq: int, envelope: Envelope) -> None:
         channel.last_seq = seq
+        frame = envelope.frame
         wire = websocket_text_frame(frame)  # framed once, written to every socket as is
         delivered = 0
         for connection in channel.connections.values():
-            if connection.id != origin:
+            if connection.id == envelope.origin:
+                own = envelope.frame_for(connection.id)
+                if own is None:
+                    continue
+                connection.deliver_message(seq, own, websocket_text_frame(own))
+            else:
                 connection.deliver_message(seq, frame, wire)
-                delivered += 1
+            delivered += 1
         metrics.DELIVERIES.inc(delivered)

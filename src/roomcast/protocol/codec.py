@@ -40,8 +40,19 @@ def message_sent_frame(message_json: bytes, client_id: str | None) -> bytes:
     return encode_frame("message_sent", {"message": Fragment(message_json), "client_id": client_id})
 
 
-def message_error_frame(error: str, client_id: str | None, retryable: bool) -> bytes:
-    return encode_frame("message_error", {"error": error, "client_id": client_id, "retryable": retryable})
+def message_error_frame(error: str, client_id: str | None, retryable: bool, action: str = "send") -> bytes:
+    return encode_frame(
+        "message_error", {"error": error, "client_id": client_id, "retryable": retryable, "action": action}
+    )
+
+
+def message_updated_frame(data: dict[str, Any]) -> bytes:
+    return encode_frame("message_updated", data)
+
+
+def with_client_id(frame: bytes, client_id: str) -> bytes:
+    """`frame` (`{"type": ..., "data": {...}}`, as encoded here) with `client_id` added to its data."""
+    return frame[:-2] + b',"client_id":' + orjson.dumps(client_id) + b"}}"
 
 
 def rate_limited_frame(client_id: str | None, info: dict[str, int]) -> bytes:
@@ -66,13 +77,19 @@ def pong_frame() -> bytes:
     return encode_frame("pong", {"timestamp": time.time()})
 
 
+MESSAGE, UPDATE = "message", "update"
+LOGGED = (MESSAGE, UPDATE)
+
+
 @dataclass(frozen=True, slots=True)
 class Envelope:
     """What one instance publishes to the others for a room.
 
-    `kind` is "message" (seq set), "event" (typing, presence), "kick" (close `user_id`'s
-    sockets) or, on the cluster's control channel, "logout" (the frame is a JSON list of
-    session ids whose sockets close). `origin` is the publishing connection, which does not receive its own frame.
+    `kind` is "message" or "update" (a room event of the log, seq set: `new_message`,
+    `message_updated`), "event" (typing, presence), "kick" (close `user_id`'s sockets) or, on the cluster's control
+    channel, "logout" (the frame is a JSON list of session ids whose sockets close). `origin` is
+    the publishing connection: it gets no copy of a new message (it gets `message_sent`), and
+    its copy of a change carries `client_id`.
     Wire form: a small JSON header, a newline, then the frame bytes untouched.
     """
 
@@ -81,13 +98,22 @@ class Envelope:
     origin: str = ""
     seq: int = 0
     user_id: str = ""
+    client_id: str | None = None
 
     def encode(self) -> bytes:
-        header = orjson.dumps([self.kind, self.origin, self.seq, self.user_id])
+        header = orjson.dumps([self.kind, self.origin, self.seq, self.user_id, self.client_id])
         return header + b"\n" + self.frame
 
     @classmethod
     def decode(cls, payload: bytes) -> Envelope:
         header, _, frame = payload.partition(b"\n")
-        kind, origin, seq, user_id = orjson.loads(header)
-        return cls(kind=kind, frame=frame, origin=origin, seq=seq, user_id=user_id)
+        kind, origin, seq, user_id, client_id = orjson.loads(header)
+        return cls(kind=kind, frame=frame, origin=origin, seq=seq, user_id=user_id, client_id=client_id)
+
+    def frame_for(self, connection_id: str) -> bytes | None:
+        """What the connection `connection_id` receives of this room event (None: nothing)."""
+        if connection_id != self.origin or not self.origin:
+            return self.frame
+        if self.kind != UPDATE:
+            return None
+        return self.frame if self.client_id is None else with_client_id(self.frame, self.client_id)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
+
+from roomcast.storage.records import DELETED, EDITED, REACTION_ADDED, REACTION_REMOVED
 
 MAX_CLIENT_ID_LENGTH = 64
 
@@ -14,6 +17,18 @@ MAX_CLIENT_ID_LENGTH = 64
 class SendMessage:
     content: Any
     client_id: str | None
+    reply_to: uuid.UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeMessage:
+    """edit_message, delete_message, add_reaction, remove_reaction: `change` is the log's name."""
+
+    change: str
+    message_id: uuid.UUID
+    client_id: str | None
+    content: Any = None
+    emoji: Any = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +51,7 @@ class Auth:
     token: str
 
 
-ClientFrame = SendMessage | TypingStart | TypingStop | Ping | Auth
+ClientFrame = SendMessage | ChangeMessage | TypingStart | TypingStop | Ping | Auth
 
 
 class FrameError(Exception):
@@ -49,6 +64,12 @@ class FrameError(Exception):
 
 
 _SIMPLE = {"typing_start": TypingStart(), "typing_stop": TypingStop(), "ping": Ping()}
+_CHANGES = {
+    "edit_message": EDITED,
+    "delete_message": DELETED,
+    "add_reaction": REACTION_ADDED,
+    "remove_reaction": REACTION_REMOVED,
+}
 
 
 def decode_client_frame(raw: str | bytes) -> ClientFrame:
@@ -70,13 +91,40 @@ def decode_client_frame(raw: str | bytes) -> ClientFrame:
     if simple is not None:
         return simple
     if kind == "send_message":
-        client_id = data.get("client_id")
-        if client_id is not None and (not isinstance(client_id, str) or not 0 < len(client_id) <= MAX_CLIENT_ID_LENGTH):
-            raise FrameError("bad data", f"client_id must be a string of 1-{MAX_CLIENT_ID_LENGTH} characters")
-        return SendMessage(content=data.get("content"), client_id=client_id)
+        reply_to = data.get("reply_to")
+        return SendMessage(
+            content=data.get("content"),
+            client_id=_client_id(data),
+            reply_to=None if reply_to is None else _message_id(reply_to, "reply_to"),
+        )
+    change = _CHANGES.get(kind)
+    if change is not None:
+        return ChangeMessage(
+            change=change,
+            message_id=_message_id(data.get("message_id"), "message_id"),
+            client_id=_client_id(data),
+            content=data.get("content"),
+            emoji=data.get("emoji"),
+        )
     if kind == "auth":
         token = data.get("token")
         if not isinstance(token, str) or not token:
             raise FrameError("bad data", "auth needs a string 'token'")
         return Auth(token=token)
     raise FrameError("unknown type", f"unknown frame type {kind[:40]!r}")
+
+
+def _client_id(data: dict[str, Any]) -> str | None:
+    client_id = data.get("client_id")
+    if client_id is not None and (not isinstance(client_id, str) or not 0 < len(client_id) <= MAX_CLIENT_ID_LENGTH):
+        raise FrameError("bad data", f"client_id must be a string of 1-{MAX_CLIENT_ID_LENGTH} characters")
+    return client_id
+
+
+def _message_id(value: object, name: str) -> uuid.UUID:
+    if isinstance(value, str) and len(value) <= 36:
+        try:
+            return uuid.UUID(value)
+        except ValueError:
+            pass
+    raise FrameError("bad data", f"{name} must be a message id")

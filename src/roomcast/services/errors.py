@@ -53,3 +53,7 @@ class StorageUnavailable(DomainError):
     """The message could not be committed in time; the client may retry with its client_id."""
 
     status = 503
+
+
+class NotInRoom(NotFound):
+    """The room is gone, or the actor no longer participates in it."""

@@ -1,7 +1,7 @@
-"""Storing and reading messages: the one path every transport uses to send.
+"""Sending and changing messages, and reading the room's log: the one path every transport uses.
 
-`do_send` is validate → rate limit → durable commit (group commit writer) → cache →
-publish → answer; notifications are queued after the answer, off the hot path.
+`do_send` and `do_change` are validate → rate limit → durable commit (group commit writer) →
+cache → publish → answer; notifications are queued after the answer, off the hot path.
 """
 
 from __future__ import annotations
@@ -12,31 +12,45 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from roomcast.backends.base import Backends
 from roomcast.config import Settings
 from roomcast.observability import metrics
 from roomcast.observability.throttle import ThrottledLog
-from roomcast.protocol.codec import Envelope, new_message_frame
-from roomcast.services.errors import InvalidContent, NotFound, RateLimited, StorageUnavailable
+from roomcast.protocol.codec import MESSAGE, UPDATE, Envelope, message_updated_frame, new_message_frame
+from roomcast.services.errors import (
+    Conflict,
+    Forbidden,
+    InvalidContent,
+    NotFound,
+    NotInRoom,
+    RateLimited,
+    StorageUnavailable,
+)
 from roomcast.services.notifications import Notifier
-from roomcast.services.text import is_visible
+from roomcast.services.text import is_reaction, is_visible
 from roomcast.storage.database import is_storable_text
-from roomcast.storage.errors import RoomGone, StorageError
-from roomcast.storage.models import Message, User
-from roomcast.storage.records import CommitResult, MessageDraft, MessageRecord
-from roomcast.storage.writer import GroupCommitWriter, record_from_row
+from roomcast.storage.errors import MessageDeleted, NotAllowed, Refused, RoomGone, StorageError, TooManyReactions
+from roomcast.storage.messages import EventPage, MessageStore, RoomEvent, SqlMessageStore
+from roomcast.storage.records import (
+    DELETED,
+    EDITED,
+    CommitResult,
+    Draft,
+    MessageDraft,
+    MessageRecord,
+    UpdateDraft,
+    UpdateResult,
+)
+from roomcast.storage.writer import Committed, GroupCommitWriter
 
 log = logging.getLogger("roomcast.messages")
 
 COMMIT_TIMEOUT = 5.0
 RECOVERY_LIMIT = 1000
-STORED_SEQ_MAX = 2**31 - 1  # seq columns are INTEGER: 32 bits on PostgreSQL
-
-messages = Message.__table__
-users = User.__table__
+MAX_EMOJI_LENGTH = 32
+CacheEntry = tuple[int, int, bytes]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,10 +63,36 @@ def rate_key(user_id: uuid.UUID) -> str:
     return f"message:{user_id}"
 
 
+def action_rate_key(user_id: uuid.UUID) -> str:
+    return f"action:{user_id}"
+
+
+def check_emoji(emoji: object) -> str:
+    if not isinstance(emoji, str) or not 0 < len(emoji) <= MAX_EMOJI_LENGTH:
+        raise InvalidContent(f"emoji must be a string of 1-{MAX_EMOJI_LENGTH} characters")
+    if not is_storable_text(emoji) or not is_reaction(emoji):
+        raise InvalidContent("emoji must not contain white space or control characters")
+    return emoji
+
+
+def event_frame(event: RoomEvent) -> bytes:
+    """The live frame of a log entry, as the gap fill and the events feed carry it."""
+    if event.update is None:
+        return new_message_frame(event.message.json)
+    return message_updated_frame(event.update.data())
+
+
 class MessageService:
-    def __init__(self, settings: Settings, engine: AsyncEngine, backends: Backends, notifier: Notifier) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        engine: AsyncEngine,
+        backends: Backends,
+        notifier: Notifier,
+        store: MessageStore | None = None,
+    ) -> None:
         self._settings = settings
-        self._engine = engine
+        self.store = store if store is not None else SqlMessageStore(engine)
         self._backends = backends
         self._notifier = notifier
         # Refusals a client can cause at will: a line per kind and interval, with a count.
@@ -79,115 +119,154 @@ class MessageService:
         client_id: str | None,
         origin: str = "",
         received_at: float | None = None,
+        reply_to: uuid.UUID | None = None,
     ) -> CommitResult:
         received_at = received_at if received_at is not None else time.perf_counter()
         text = self.check_content(content)
+        self._check_client_id(client_id)
+        draft = MessageDraft(room_id, actor.user_id, actor.username, text, client_id, origin, received_at, reply_to)
+        limit, window = self._settings.message_rate_limit, self._settings.rate_limit_window
+        result = await self._commit(draft, rate_key(actor.user_id), limit, window)
+        assert isinstance(result, CommitResult)
+        return result
+
+    async def do_change(
+        self,
+        actor: Actor,
+        room_id: uuid.UUID,
+        message_id: uuid.UUID,
+        change: str,
+        *,
+        content: object = None,
+        emoji: object = None,
+        client_id: str | None = None,
+        origin: str = "",
+        received_at: float | None = None,
+    ) -> UpdateResult:
+        """Edit, delete or react (`change` is a `records.CHANGES` value)."""
+        received_at = received_at if received_at is not None else time.perf_counter()
+        text = self.check_content(content) if change == EDITED else None
+        mark = check_emoji(emoji) if change not in (EDITED, DELETED) else None
+        self._check_client_id(client_id)
+        draft = UpdateDraft(
+            room_id, actor.user_id, actor.username, message_id, change, text, mark, client_id, origin, received_at
+        )
+        spec = self._settings.action_rate
+        result = await self._commit(draft, action_rate_key(actor.user_id), spec.limit, spec.window)
+        assert isinstance(result, UpdateResult)
+        return result
+
+    @staticmethod
+    def _check_client_id(client_id: str | None) -> None:
         if client_id is not None and not is_storable_text(client_id):
             raise InvalidContent("client_id must be UTF-8 text without NUL characters")
+
+    async def _commit(self, draft: Draft, key: str, limit: int, window: int) -> CommitResult | UpdateResult:
         limiter = self._backends.rate_limiter
-        key = rate_key(actor.user_id)
-        decision = await limiter.acquire(key, self._settings.message_rate_limit, self._settings.rate_limit_window)
+        decision = await limiter.acquire(key, limit, window)
+        user_id, room_id = str(key.partition(":")[2]), str(draft.room_id)
         if not decision.allowed:
             metrics.RATE_LIMITED.inc()
-            self._refused_log.log("rate limit", "rate limit refused", user_id=str(actor.user_id), room_id=str(room_id))
+            self._refused_log.log("rate limit", "rate limit refused", user_id=user_id, room_id=room_id)
             raise RateLimited(decision)
-        draft = MessageDraft(room_id, actor.user_id, actor.username, text, client_id, origin, received_at)
         try:
             # A timeout ends only this wait: the writer still commits (or skips) the draft.
-            result = await self.writer.submit(draft)
+            outcome = await self.writer.submit(draft)
+            if isinstance(outcome, BaseException):
+                raise outcome
         except RoomGone:
             await limiter.release(key, decision.token)
-            raise NotFound("Room not found") from None
+            raise NotInRoom("Room not found") from None
+        except Refused as refusal:
+            await limiter.release(key, decision.token)
+            raise _domain_error(refusal) from None
         except (TimeoutError, StorageError) as exc:
             await limiter.release(key, decision.token)
             metrics.ERRORS.labels(type="storage").inc()
-            self._failed_log.log(
-                "not stored",
-                "message not stored",
-                user_id=str(actor.user_id),
-                room_id=str(room_id),
-                error=repr(exc),
-            )
-            raise StorageUnavailable("message could not be stored, retry with the same client_id") from None
-        if result.duplicate:
+            self._failed_log.log("not stored", "not stored", user_id=user_id, room_id=room_id, error=repr(exc))
+            raise StorageUnavailable("could not be stored, retry with the same client_id") from None
+        if (isinstance(outcome, CommitResult) and outcome.duplicate) or (
+            isinstance(outcome, UpdateResult) and outcome.update.seq is None
+        ):
             await limiter.release(key, decision.token)
-        return result
+        return outcome
 
-    async def _after_commit(self, results: Sequence[CommitResult]) -> None:
-        by_room: dict[uuid.UUID, list[tuple[int, bytes]]] = {}
+    async def _after_commit(self, results: Sequence[Committed]) -> None:
+        by_room: dict[uuid.UUID, list[CacheEntry]] = {}
+        seqs: dict[uuid.UUID, tuple[int, int]] = {}
         publications: list[tuple[str, bytes]] = []
+        created: list[MessageRecord] = []
+        edits: list[UpdateResult] = []
         for result in results:
-            record = result.message
-            by_room.setdefault(record.room_id, []).append((record.seq, record.json))
-            envelope = Envelope("message", new_message_frame(record.json), result.draft.origin, record.seq)
+            entries: list[CacheEntry] = []
+            if isinstance(result, CommitResult):
+                record, seq = result.message, result.message.seq
+                created.append(record)
+                envelope = Envelope(MESSAGE, new_message_frame(record.json), result.draft.origin, seq)
+            else:
+                update = result.update
+                record, seq = update.message, update.seq or 0
+                frame = message_updated_frame(update.data())
+                envelope = Envelope(UPDATE, frame, result.draft.origin, seq, client_id=result.draft.client_id)
+                # The replies quoting it read differently now: cached as of this change.
+                entries.extend((r.seq, max(r.version, seq), r.json) for r in result.replies)
+                if update.change == EDITED:
+                    edits.append(result)
+            entries.append((record.seq, record.version, record.json))
+            by_room.setdefault(record.room_id, []).extend(entries)
+            first, _ = seqs.get(record.room_id, (seq, seq))
+            seqs[record.room_id] = (first, seq)
             publications.append((str(record.room_id), envelope.encode()))
-        metrics.MESSAGES_STORED.inc(len(results))
+        metrics.MESSAGES_STORED.inc(len(created))
         cache = self._backends.cache
         for room_id, entries in by_room.items():
-            await cache.push(str(room_id), entries, self._settings.cache_size, self._settings.cache_ttl)
+            first, last = seqs[room_id]
+            await cache.push(str(room_id), entries, first, last, self._settings.cache_size, self._settings.cache_ttl)
         await self._backends.pubsub.publish_many(publications)
-        self._notifier.enqueue([result.message for result in results])
+        if created:
+            self._notifier.enqueue(created)
+        if edits:
+            self._notifier.enqueue_edits([(r.update.message, r.previous.content if r.previous else "") for r in edits])
 
     async def recent(self, room_id: uuid.UUID, known_last_seq: int = 0) -> list[tuple[int, bytes]]:
-        """The room's last CACHE_SIZE messages (encoded), from the cache, completed from the database.
+        """The room's last CACHE_SIZE messages (encoded, current), from the cache or the database.
 
-        `known_last_seq` is a seq the room is known to have reached: a cache whose newest entry
-        is older missed pushes (an instance lost Redis for a while) and is not trusted.
+        `known_last_seq` is a seq the room is known to have reached: a cache that has not
+        applied every event up to it (it missed a push: an instance lost Redis, or crashed
+        between commit and push) is not trusted.
         """
         size = self._settings.cache_size
-        entries = sorted(dict(await self._backends.cache.get(str(room_id))).items())
+        as_of, entries = await self._backends.cache.get(str(room_id))
         run: list[tuple[int, bytes]] = []
-        for seq, payload in reversed(entries):  # trust only the contiguous run ending at the newest
+        for seq, payload in sorted(entries, reverse=True):  # only the contiguous run ending at the newest
             if run and seq != run[-1][0] - 1:
                 break
             run.append((seq, payload))
         run.reverse()
         run = run[-size:]
-        if run and run[-1][0] < known_last_seq:
-            run = []
-        oldest = run[0][0] if run else None
-        if len(run) < size and (oldest is None or oldest > 1):
-            metrics.CACHE.labels(result="miss").inc()
-            older = await self.read(room_id, limit=size - len(run), before_seq=oldest)
-            run = [(m.seq, m.json) for m in older[0]] + run
-            if run:
-                await self._backends.cache.replace(str(room_id), run, self._settings.cache_ttl)
-        else:
+        if as_of >= known_last_seq and run and (len(run) == size or run[0][0] == 1):
             metrics.CACHE.labels(result="hit").inc()
-        return run
+            return run
+        metrics.CACHE.labels(result="miss").inc()
+        snapshot = await self.store.recent(room_id, size)
+        if snapshot.messages:
+            rebuilt = [(m.seq, m.version, m.json) for m in snapshot.messages]
+            await self._backends.cache.replace(str(room_id), rebuilt, snapshot.as_of, self._settings.cache_ttl)
+        return [(m.seq, m.json) for m in snapshot.messages]
 
     async def read(
-        self,
-        room_id: uuid.UUID,
-        limit: int,
-        before_seq: int | None = None,
-        after_seq: int | None = None,
+        self, room_id: uuid.UUID, limit: int, before_seq: int | None = None, after_seq: int | None = None
     ) -> tuple[list[MessageRecord], bool]:
-        """History in ascending seq, and whether more lies beyond the page in its direction.
+        """History in ascending seq, and whether more lies beyond the page in its direction."""
+        return await self.store.page(room_id, limit, before_seq, after_seq)
 
-        Bounds may lie beyond every stored seq (clients send up to 2^53-1, the column holds
-        32 bits): nothing lies above such an `after_seq`, and such a `before_seq` bounds nothing.
-        """
-        if after_seq is not None and after_seq >= STORED_SEQ_MAX:
-            return [], False
-        if before_seq is not None and before_seq > STORED_SEQ_MAX:
-            before_seq = None
-        query = (
-            select(messages, users.c.username)
-            .join(users, users.c.id == messages.c.sender_id)
-            .where(messages.c.room_id == room_id)
-        )
-        if before_seq is not None:
-            query = query.where(messages.c.seq < before_seq)
-        if after_seq is not None:
-            query = query.where(messages.c.seq > after_seq)
-        oldest_first = after_seq is not None
-        order = messages.c.seq.asc() if oldest_first else messages.c.seq.desc()
-        query = query.order_by(order).limit(limit + 1)
-        async with self._engine.connect() as conn:
-            rows = list((await conn.execute(query)).mappings())
-        has_more = len(rows) > limit
-        records = [record_from_row(row) for row in rows[:limit]]
-        if not oldest_first:
-            records.reverse()
-        return records, has_more
+    async def events(self, room_id: uuid.UUID, after_seq: int, limit: int, upto: int | None = None) -> EventPage:
+        return await self.store.events(room_id, after_seq, limit, upto)
+
+
+def _domain_error(refusal: Exception) -> Exception:
+    if isinstance(refusal, NotAllowed):
+        return Forbidden(str(refusal))
+    if isinstance(refusal, MessageDeleted | TooManyReactions):
+        return Conflict(str(refusal))
+    return NotFound(str(refusal) or "Message not found")

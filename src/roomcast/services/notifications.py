@@ -2,7 +2,9 @@
 
 Per stored message: every participant with no live connection to the room gets one unread
 `message` notification per room (counting), and each participant named `@username` a
-`mention`. (The sender's read mark moves with the commit itself, in the writer.)
+`mention`. (The sender's read mark moves with the commit itself, in the writer.) An edit
+notifies only the participants it newly names, once per message: never one whose mention
+notification already points at that message.
 """
 
 from __future__ import annotations
@@ -12,15 +14,18 @@ import logging
 import re
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
-
-from sqlalchemy import case, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from roomcast.backends.base import Presence
 from roomcast.services.errors import NotFound
-from roomcast.storage.models import Notification, Participant, User, utcnow
+from roomcast.storage.notifications import (
+    NotificationCount,
+    NotificationKey,
+    NotificationRecord,
+    NotificationStore,
+    Recipient,
+)
 from roomcast.storage.records import MessageRecord, iso_utc
 
 log = logging.getLogger("roomcast.notifications")
@@ -29,9 +34,21 @@ MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9_.-]{3,32})")
 QUEUE_LIMIT = 100_000
 DEBOUNCE = 0.25
 
-notifications = Notification.__table__
-participants = Participant.__table__
-users = User.__table__
+Upserts = dict[tuple[uuid.UUID, uuid.UUID, str], list[Any]]  # (room, user, type): [count, newest]
+Edit = tuple[MessageRecord, str]  # the edited message and the content it replaced
+
+
+@dataclass(slots=True)
+class Batch:
+    created: list[MessageRecord] = field(default_factory=list)
+    edits: list[Edit] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.created) + len(self.edits)
+
+    def extend(self, other: Batch) -> None:
+        self.created.extend(other.created)
+        self.edits.extend(other.edits)
 
 
 def mentioned_names(content: str) -> set[str]:
@@ -39,10 +56,10 @@ def mentioned_names(content: str) -> set[str]:
 
 
 class Notifier:
-    def __init__(self, engine: AsyncEngine, presence: Presence) -> None:
-        self._engine = engine
+    def __init__(self, store: NotificationStore, presence: Presence) -> None:
+        self._store = store
         self._presence = presence
-        self._queue: asyncio.Queue[list[MessageRecord]] = asyncio.Queue(QUEUE_LIMIT)
+        self._queue: asyncio.Queue[Batch] = asyncio.Queue(QUEUE_LIMIT)
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -59,10 +76,16 @@ class Notifier:
         await self._queue.join()
 
     def enqueue(self, records: Sequence[MessageRecord]) -> None:
+        self._put(Batch(created=list(records)))
+
+    def enqueue_edits(self, edits: Sequence[Edit]) -> None:
+        self._put(Batch(edits=list(edits)))
+
+    def _put(self, batch: Batch) -> None:
         try:
-            self._queue.put_nowait(list(records))
+            self._queue.put_nowait(batch)
         except asyncio.QueueFull:
-            log.error("notification queue full, dropped", extra={"messages": len(records)})
+            log.error("notification queue full, dropped", extra={"messages": len(batch)})
 
     async def _run(self) -> None:
         while True:
@@ -75,7 +98,10 @@ class Notifier:
                 batch.extend(self._queue.get_nowait())
                 drained += 1
             try:
-                await self._process(batch)
+                if batch.created:
+                    await self._process(batch.created)
+                if batch.edits:
+                    await self._process_edits(batch.edits)
             except Exception:
                 log.exception("notifications failed", extra={"messages": len(batch)})
             finally:
@@ -94,133 +120,104 @@ class Notifier:
         # transaction: the write lock is what the group commit needs too. Rooms whose
         # participants are all online and whose messages mention nobody need no notification,
         # and a count per room (not a row per participant) is enough to tell.
-        sizes = select(participants.c.room_id, func.count()).where(participants.c.room_id.in_(list(by_room)))
-        async with self._engine.connect() as conn:
-            counts = dict((await conn.execute(sizes.group_by(participants.c.room_id))).all())
-            wanted = [
-                room_id
-                for room_id, room_records in by_room.items()
-                if counts.get(room_id, 0) > len(online_by_room[room_id])
-                or any(mentions[record.id] for record in room_records)
-            ]
-            if not wanted:
-                return
-            query = (
-                select(participants.c.room_id, participants.c.user_id, users.c.username, participants.c.last_read_seq)
-                .join(users, users.c.id == participants.c.user_id)
-                .where(participants.c.room_id.in_(wanted))
-            )
-            rows = (await conn.execute(query)).all()
-        members: dict[uuid.UUID, list[tuple[uuid.UUID, str, int]]] = {}
-        for room_id, user_id, username, last_read in rows:
-            members.setdefault(room_id, []).append((user_id, username, last_read))
-        upserts: dict[tuple[uuid.UUID, uuid.UUID, str], list[Any]] = {}
+        counts = await self._store.room_sizes(list(by_room))
+        wanted = [
+            room_id
+            for room_id, room_records in by_room.items()
+            if counts.get(room_id, 0) > len(online_by_room[room_id])
+            or any(mentions[record.id] for record in room_records)
+        ]
+        if not wanted:
+            return
+        members: dict[uuid.UUID, list[Recipient]] = {}
+        for recipient in await self._store.recipients(wanted):
+            members.setdefault(recipient.room_id, []).append(recipient)
+        upserts: Upserts = {}
         for room_id in wanted:
             room_records = by_room[room_id]
             room_members = members.get(room_id, [])
-            names = {username.lower(): user_id for user_id, username, _ in room_members}
+            names = {member.username.lower(): member.user_id for member in room_members}
             # A message at or below a participant's read mark was already read, or predates
             # their joining the room; neither is news to them.
-            read_upto = {user_id: last_read for user_id, _, last_read in room_members}
+            read_upto = {member.user_id: member.last_read_seq for member in room_members}
             online = online_by_room[room_id]
             for record in room_records:
-                for user_id, _, last_read in room_members:
-                    if user_id != record.sender_id and user_id not in online and record.seq > last_read:
+                for member in room_members:
+                    user_id = member.user_id
+                    if user_id != record.sender_id and user_id not in online and record.seq > member.last_read_seq:
                         _count(upserts, (room_id, user_id, "message"), record)
                 for name in mentions[record.id]:
                     target = names.get(name)
                     if target is not None and target != record.sender_id and record.seq > read_upto[target]:
                         _count(upserts, (room_id, target, "mention"), record)
-        if not upserts:
+        await self._store.add(
+            [
+                NotificationCount(user_id, room_id, kind, record.id, count)
+                for (room_id, user_id, kind), (count, record) in upserts.items()
+            ]
+        )
+
+    async def _process_edits(self, edits: list[Edit]) -> None:
+        latest: dict[uuid.UUID, MessageRecord] = {}
+        added: dict[uuid.UUID, set[str]] = {}
+        for record, before in edits:
+            if record.id not in latest or record.version > latest[record.id].version:
+                latest[record.id] = record
+            added.setdefault(record.id, set()).update(mentioned_names(record.content) - mentioned_names(before))
+        for message_id, record in list(latest.items()):
+            added[message_id] &= mentioned_names(record.content)  # named by some edit and still named
+            if not added[message_id]:
+                del latest[message_id]
+        if not latest:
             return
-        now = utcnow()
-        async with self._engine.begin() as conn:
-            await conn.execute(
-                _upsert(conn.dialect.name),
-                [
-                    {
-                        "id": uuid.uuid4(),
-                        "user_id": user_id,
-                        "room_id": room_id,
-                        "type": kind,
-                        "message_id": record.id,
-                        "count": count,
-                        "is_read": False,
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                    for (room_id, user_id, kind), (count, record) in upserts.items()
-                ],
-            )
+        names: dict[uuid.UUID, dict[str, uuid.UUID]] = {}
+        for recipient in await self._store.recipients(list({record.room_id for record in latest.values()})):
+            names.setdefault(recipient.room_id, {})[recipient.username.lower()] = recipient.user_id
+        mentioned: dict[NotificationKey, list[MessageRecord]] = {}
+        for record in latest.values():
+            room_names = names.get(record.room_id, {})
+            for name in added[record.id]:
+                target = room_names.get(name)
+                if target is not None and target != record.sender_id:
+                    mentioned.setdefault((target, record.room_id, "mention"), []).append(record)
+        pointing = await self._store.pointing_at(list(mentioned))
+        counts = []
+        for key, records in mentioned.items():
+            fresh = [record for record in records if record.id != pointing.get(key)]
+            if fresh:
+                counts.append(NotificationCount(*key, max(fresh, key=lambda r: r.seq).id, len(fresh)))
+        await self._store.add(counts)
 
 
-def _count(
-    upserts: dict[tuple[uuid.UUID, uuid.UUID, str], list[Any]],
-    key: tuple[uuid.UUID, uuid.UUID, str],
-    record: MessageRecord,
-) -> None:
+def _count(upserts: Upserts, key: tuple[uuid.UUID, uuid.UUID, str], record: MessageRecord) -> None:
     entry = upserts.setdefault(key, [0, record])
     entry[0] += 1
     entry[1] = record
 
 
-def _upsert(dialect: str) -> Any:
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(notifications)
-    return statement.on_conflict_do_update(
-        index_elements=["user_id", "room_id", "type"],
-        set_={
-            "message_id": statement.excluded.message_id,
-            "count": case(
-                (notifications.c.is_read, statement.excluded.count),
-                else_=notifications.c.count + statement.excluded.count,
-            ),
-            "is_read": False,
-            "updated_at": statement.excluded.updated_at,
-        },
-    )
-
-
-def notification_as_dict(row: Any) -> dict[str, Any]:
+def notification_as_dict(notification: NotificationRecord) -> dict[str, Any]:
     return {
-        "id": str(row.id),
-        "type": row.type,
-        "room_id": str(row.room_id),
-        "message_id": str(row.message_id),
-        "count": row.count,
-        "is_read": row.is_read,
-        "created_at": iso_utc(row.created_at),
-        "updated_at": iso_utc(row.updated_at),
+        "id": str(notification.id),
+        "type": notification.type,
+        "room_id": str(notification.room_id),
+        "message_id": str(notification.message_id),
+        "count": notification.count,
+        "is_read": notification.is_read,
+        "created_at": iso_utc(notification.created_at),
+        "updated_at": iso_utc(notification.updated_at),
     }
 
 
 class NotificationService:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+    def __init__(self, store: NotificationStore) -> None:
+        self._store = store
 
     async def list_for(self, user_id: uuid.UUID) -> list[dict[str, Any]]:
-        query = (
-            select(notifications)
-            .where(notifications.c.user_id == user_id)
-            .order_by(notifications.c.is_read.asc(), notifications.c.updated_at.desc())
-            .limit(500)
-        )
-        async with self._engine.connect() as conn:
-            return [notification_as_dict(row) for row in await conn.execute(query)]
+        return [notification_as_dict(n) for n in await self._store.list_for(user_id)]
 
     async def do_mark_read(self, user_id: uuid.UUID, notification_id: uuid.UUID) -> None:
-        statement = (
-            update(notifications)
-            .where(notifications.c.id == notification_id, notifications.c.user_id == user_id)
-            .values(is_read=True)
-        )
-        async with self._engine.begin() as conn:
-            if (await conn.execute(statement)).rowcount == 0:
-                raise NotFound("Notification not found")
+        if not await self._store.mark_read(user_id, notification_id):
+            raise NotFound("Notification not found")
 
     async def do_mark_all_read(self, user_id: uuid.UUID, room_id: uuid.UUID | None = None) -> int:
-        statement = update(notifications).where(notifications.c.user_id == user_id, notifications.c.is_read.is_(False))
-        if room_id is not None:
-            statement = statement.where(notifications.c.room_id == room_id)
-        async with self._engine.begin() as conn:
-            return (await conn.execute(statement.values(is_read=True))).rowcount
+        return await self._store.mark_all_read(user_id, room_id)

@@ -16,7 +16,11 @@ from roomcast.services.notifications import NotificationService, Notifier
 from roomcast.services.rooms import RoomService
 from roomcast.services.sessions import SessionService
 from roomcast.services.users import UserService
-from roomcast.storage.database import create_engine, create_sessionmaker
+from roomcast.storage.database import create_engine
+from roomcast.storage.notifications import SqlNotificationStore
+from roomcast.storage.rooms import SqlRoomStore
+from roomcast.storage.sessions import SqlSessionStore
+from roomcast.storage.users import SqlUserStore
 
 
 @dataclass(slots=True)
@@ -37,19 +41,21 @@ class Services:
     async def build(cls, settings: Settings) -> Services:
         engine = create_engine(settings)
         backends = await create_backends(settings)
-        notifier = Notifier(engine, backends.presence)
+        notification_store = SqlNotificationStore(engine)
+        user_store = SqlUserStore(engine)
+        notifier = Notifier(notification_store, backends.presence)
         tokens = TokenService(settings)
         services = cls(
             settings=settings,
             engine=engine,
             backends=backends,
             tokens=tokens,
-            sessions=SessionService(settings, engine, tokens),
+            sessions=SessionService(settings, SqlSessionStore(engine), tokens),
             attempts=AttemptLimits(settings, backends.rate_limiter),
-            users=UserService(create_sessionmaker(engine)),
-            rooms=RoomService(engine, backends.presence),
+            users=UserService(user_store),
+            rooms=RoomService(SqlRoomStore(engine), user_store, backends.presence),
             messages=MessageService(settings, engine, backends, notifier),
-            notifications=NotificationService(engine),
+            notifications=NotificationService(notification_store),
             notifier=notifier,
         )
         notifier.start()

@@ -11,123 +11,103 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, select, tuple_, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from roomcast.backends.base import Presence
 from roomcast.services.errors import Conflict, Forbidden, NotFound
-from roomcast.storage.models import Message, Participant, Room, User, utcnow
 from roomcast.storage.records import iso_utc
-from roomcast.storage.writer import record_from_row
+from roomcast.storage.rooms import (
+    ADMIN,
+    MEMBER,
+    OWNER,
+    DuplicateParticipant,
+    MemberRecord,
+    RoomRecord,
+    RoomStore,
+    RoomSummary,
+    UnknownUsers,
+)
+from roomcast.storage.users import UserStore
 
-rooms = Room.__table__
-participants = Participant.__table__
-users = User.__table__
-messages = Message.__table__
-
-OWNER, ADMIN, MEMBER = "owner", "admin", "member"
 MANAGERS = (OWNER, ADMIN)
 Kick = Callable[[uuid.UUID, uuid.UUID], Awaitable[None]]
-MEMBERSHIP_CHUNK = 100  # small reads: the lease never holds the loop for long
 
 
 @dataclass(frozen=True, slots=True)
 class RoomAccess:
-    room: dict[str, Any]
+    record: RoomRecord
     role: str | None
-    last_seq: int
+
+    @property
+    def room(self) -> dict[str, Any]:
+        return room_as_dict(self.record)
+
+    @property
+    def last_seq(self) -> int:
+        return self.record.last_seq
 
     @property
     def is_participant(self) -> bool:
         return self.role is not None
 
 
-def room_as_dict(row: Any) -> dict[str, Any]:
+def room_as_dict(room: RoomRecord) -> dict[str, Any]:
     return {
-        "id": str(row.id),
-        "name": row.name,
-        "description": row.description,
-        "is_private": row.is_private,
-        "created_by": str(row.created_by),
-        "created_at": iso_utc(row.created_at),
+        "id": str(room.id),
+        "name": room.name,
+        "description": room.description,
+        "is_private": room.is_private,
+        "created_by": str(room.created_by),
+        "created_at": iso_utc(room.created_at),
+    }
+
+
+def summary_as_dict(summary: RoomSummary) -> dict[str, Any]:
+    return room_as_dict(summary.room) | {
+        "role": summary.role,
+        "last_seq": summary.room.last_seq,
+        "unread_count": summary.unread_count,
+        "last_message": None if summary.last_message is None else summary.last_message.as_dict(),
+    }
+
+
+def member_as_dict(member: MemberRecord, online: bool) -> dict[str, Any]:
+    return {
+        "user_id": str(member.user_id),
+        "username": member.username,
+        "display_name": member.display_name,
+        "role": member.role,
+        "online": online,
+        "joined_at": iso_utc(member.joined_at),
     }
 
 
 class RoomService:
-    def __init__(self, engine: AsyncEngine, presence: Presence) -> None:
-        self._engine = engine
+    def __init__(self, store: RoomStore, users: UserStore, presence: Presence) -> None:
+        self._store = store
+        self._users = users
         self._presence = presence
         self.kick: Kick | None = None
 
     async def do_create(
         self, owner_id: uuid.UUID, name: str, description: str, is_private: bool, members: list[str]
     ) -> dict[str, Any]:
-        room_id = uuid.uuid4()
-        now = utcnow()
-        async with self._engine.begin() as conn:
-            member_ids = await self._user_ids(conn, members)
-            await conn.execute(
-                rooms.insert().values(
-                    id=room_id,
-                    name=name,
-                    description=description,
-                    is_private=is_private,
-                    created_by=owner_id,
-                    created_at=now,
-                    last_seq=0,
-                )
-            )
-            rows = [{"room_id": room_id, "user_id": owner_id, "role": OWNER, "joined_at": now, "last_read_seq": 0}]
-            rows += [
-                {"room_id": room_id, "user_id": uid, "role": MEMBER, "joined_at": now, "last_read_seq": 0}
-                for uid in member_ids
-                if uid != owner_id
-            ]
-            await conn.execute(participants.insert(), rows)
-            row = (await conn.execute(select(rooms).where(rooms.c.id == room_id))).one()
-        return room_as_dict(row)
-
-    async def _user_ids(self, conn: Any, usernames: list[str]) -> list[uuid.UUID]:
-        wanted = {name.lower() for name in usernames}
-        if not wanted:
-            return []
-        found = (
-            await conn.execute(select(users.c.id, users.c.username).where(func.lower(users.c.username).in_(wanted)))
-        ).all()
-        missing = wanted - {username.lower() for _, username in found}
-        if missing:
-            raise NotFound(f"unknown users: {', '.join(sorted(missing))}")
-        return [user_id for user_id, _ in found]
+        try:
+            room = await self._store.create(owner_id, name, description, is_private, members)
+        except UnknownUsers as exc:
+            raise NotFound(f"unknown users: {', '.join(exc.names)}") from None
+        return room_as_dict(room)
 
     async def check_access(self, room_id: uuid.UUID, user_id: uuid.UUID) -> RoomAccess:
         """The room as `user_id` may see it, or NotFound."""
-        query = (
-            select(rooms, participants.c.role)
-            .outerjoin(
-                participants,
-                and_(participants.c.room_id == rooms.c.id, participants.c.user_id == user_id),
-            )
-            .where(rooms.c.id == room_id)
-        )
-        async with self._engine.connect() as conn:
-            row = (await conn.execute(query)).one_or_none()
-        if row is None or (row.is_private and row.role is None):
+        found = await self._store.access(room_id, user_id)
+        if found is None or (found.room.is_private and found.role is None):
             raise NotFound("Room not found")
-        return RoomAccess(room_as_dict(row), row.role, row.last_seq)
+        return RoomAccess(found.room, found.role)
 
     async def participants_among(
         self, pairs: Sequence[tuple[uuid.UUID, uuid.UUID]]
     ) -> set[tuple[uuid.UUID, uuid.UUID]]:
         """Which (room, user) pairs are participations now: what the gateway's membership lease re-reads."""
-        found: set[tuple[uuid.UUID, uuid.UUID]] = set()
-        key = tuple_(participants.c.room_id, participants.c.user_id)
-        async with self._engine.connect() as conn:
-            for start in range(0, len(pairs), MEMBERSHIP_CHUNK):
-                chunk = list(pairs[start : start + MEMBERSHIP_CHUNK])
-                query = select(participants.c.room_id, participants.c.user_id).where(key.in_(chunk))
-                found.update((row.room_id, row.user_id) for row in await conn.execute(query))
-        return found
+        return await self._store.participants_among(pairs)
 
     async def check_participant(self, room_id: uuid.UUID, user_id: uuid.UUID) -> RoomAccess:
         access = await self.check_access(room_id, user_id)
@@ -136,68 +116,18 @@ class RoomService:
         return access
 
     async def list_for(self, user_id: uuid.UUID) -> list[dict[str, Any]]:
-        last = messages.alias("last_message")
-        query = (
-            select(
-                rooms,
-                participants.c.last_read_seq,
-                participants.c.role,
-                last.c.id.label("m_id"),
-                last.c.seq.label("m_seq"),
-                last.c.sender_id.label("m_sender_id"),
-                last.c.content.label("m_content"),
-                last.c.client_id.label("m_client_id"),
-                last.c.created_at.label("m_created_at"),
-                users.c.username.label("m_username"),
-            )
-            .join(participants, participants.c.room_id == rooms.c.id)
-            .outerjoin(last, and_(last.c.room_id == rooms.c.id, last.c.seq == rooms.c.last_seq))
-            .outerjoin(users, users.c.id == last.c.sender_id)
-            .where(participants.c.user_id == user_id)
-            # most recently active first: the newest message, or the creation of a silent room
-            .order_by(func.coalesce(last.c.created_at, rooms.c.created_at).desc(), rooms.c.id)
-        )
-        async with self._engine.connect() as conn:
-            rows = (await conn.execute(query)).all()
-        result = []
-        for row in rows:
-            item = room_as_dict(row)
-            item["role"] = row.role
-            item["last_seq"] = row.last_seq
-            item["unread_count"] = max(0, row.last_seq - row.last_read_seq)
-            item["last_message"] = None
-            if row.m_id is not None:
-                item["last_message"] = record_from_row(
-                    {
-                        "id": row.m_id,
-                        "room_id": row.id,
-                        "seq": row.m_seq,
-                        "sender_id": row.m_sender_id,
-                        "username": row.m_username,
-                        "content": row.m_content,
-                        "client_id": row.m_client_id,
-                        "created_at": row.m_created_at,
-                    }
-                ).as_dict()
-            result.append(item)
-        return result
+        return [summary_as_dict(summary) for summary in await self._store.list_for(user_id)]
 
     async def list_public(self, query_text: str | None, limit: int = 100) -> list[dict[str, Any]]:
-        query = select(rooms).where(rooms.c.is_private.is_(False))
-        if query_text:
-            escaped = query_text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            query = query.where(func.lower(rooms.c.name).like(f"%{escaped}%", escape="\\"))
-        query = query.order_by(rooms.c.name).limit(limit)
-        async with self._engine.connect() as conn:
-            return [room_as_dict(row) for row in await conn.execute(query)]
+        return [room_as_dict(room) for room in await self._store.list_public(query_text, limit)]
 
     async def do_join(self, room_id: uuid.UUID, user_id: uuid.UUID) -> dict[str, Any]:
         access = await self.check_access(room_id, user_id)
         if access.is_participant:
             return access.room
-        if access.room["is_private"]:
+        if access.record.is_private:
             raise Forbidden("This room is private")
-        await self._insert_participant(room_id, user_id, MEMBER, access.last_seq)
+        await self._insert_participant(room_id, user_id, access.last_seq)
         return access.room
 
     async def do_leave(self, room_id: uuid.UUID, user_id: uuid.UUID) -> None:
@@ -208,52 +138,22 @@ class RoomService:
 
     async def members(self, room_id: uuid.UUID, user_id: uuid.UUID) -> list[dict[str, Any]]:
         await self.check_participant(room_id, user_id)
-        query = (
-            select(
-                users.c.id,
-                users.c.username,
-                users.c.display_name,
-                participants.c.role,
-                participants.c.joined_at,
-            )
-            .join(participants, participants.c.user_id == users.c.id)
-            .where(participants.c.room_id == room_id)
-            .order_by(participants.c.joined_at, users.c.username)
-        )
-        async with self._engine.connect() as conn:
-            rows = (await conn.execute(query)).all()
+        members = await self._store.members(room_id)
         online = {member.user_id for member in await self._presence.online(str(room_id))}
-        return [
-            {
-                "user_id": str(row.id),
-                "username": row.username,
-                "display_name": row.display_name,
-                "role": row.role,
-                "online": str(row.id) in online,
-                "joined_at": iso_utc(row.joined_at),
-            }
-            for row in rows
-        ]
+        return [member_as_dict(member, str(member.user_id) in online) for member in members]
 
     async def do_add_member(self, room_id: uuid.UUID, actor_id: uuid.UUID, username: str) -> dict[str, Any]:
         access = await self.check_participant(room_id, actor_id)
         if access.role not in MANAGERS:
             raise Forbidden("Only the owner or an admin can add members")
-        async with self._engine.connect() as conn:
-            row = (
-                await conn.execute(
-                    select(users.c.id, users.c.username, users.c.display_name).where(
-                        func.lower(users.c.username) == username.lower()
-                    )
-                )
-            ).one_or_none()
-        if row is None:
+        user = await self._users.find(username)
+        if user is None:
             raise NotFound("User not found")
-        await self._insert_participant(room_id, row.id, MEMBER, access.last_seq)
+        await self._insert_participant(room_id, user.id, access.last_seq)
         return {
-            "user_id": str(row.id),
-            "username": row.username,
-            "display_name": row.display_name,
+            "user_id": str(user.id),
+            "username": user.username,
+            "display_name": user.display_name,
             "role": MEMBER,
             "online": False,
         }
@@ -262,15 +162,9 @@ class RoomService:
         access = await self.check_participant(room_id, actor_id)
         if access.role != OWNER:
             raise Forbidden("Only the owner can change roles")
-        target_role = await self._role_of(room_id, target_id)
-        if target_role == OWNER:
+        if await self._role_of(room_id, target_id) == OWNER:
             raise Forbidden("The owner's role cannot change")
-        async with self._engine.begin() as conn:
-            await conn.execute(
-                update(participants)
-                .where(participants.c.room_id == room_id, participants.c.user_id == target_id)
-                .values(role=role)
-            )
+        await self._store.set_role(room_id, target_id, role)
 
     async def do_remove_member(self, room_id: uuid.UUID, actor_id: uuid.UUID, target_id: uuid.UUID) -> None:
         access = await self.check_participant(room_id, actor_id)
@@ -285,55 +179,24 @@ class RoomService:
 
     async def do_mark_read(self, room_id: uuid.UUID, user_id: uuid.UUID, seq: int) -> int:
         access = await self.check_participant(room_id, user_id)
-        seq = min(seq, access.last_seq)
-        async with self._engine.begin() as conn:
-            await conn.execute(
-                update(participants)
-                .where(participants.c.room_id == room_id, participants.c.user_id == user_id)
-                .where(participants.c.last_read_seq < seq)
-                .values(last_read_seq=seq)
-            )
-            mark = (
-                await conn.execute(
-                    select(participants.c.last_read_seq).where(
-                        participants.c.room_id == room_id, participants.c.user_id == user_id
-                    )
-                )
-            ).scalar_one()
-        return max(0, access.last_seq - mark)
+        state = await self._store.mark_read(room_id, user_id, min(seq, access.last_seq))
+        if state is None:  # removed since the check
+            raise Forbidden("Join the room first")
+        return state.unread_count
 
     async def _role_of(self, room_id: uuid.UUID, user_id: uuid.UUID) -> str:
-        async with self._engine.connect() as conn:
-            role = (
-                await conn.execute(
-                    select(participants.c.role).where(
-                        participants.c.room_id == room_id, participants.c.user_id == user_id
-                    )
-                )
-            ).scalar_one_or_none()
+        role = await self._store.role_of(room_id, user_id)
         if role is None:
             raise NotFound("Member not found")
         return role
 
-    async def _insert_participant(self, room_id: uuid.UUID, user_id: uuid.UUID, role: str, last_read_seq: int) -> None:
+    async def _insert_participant(self, room_id: uuid.UUID, user_id: uuid.UUID, last_read_seq: int) -> None:
         try:
-            async with self._engine.begin() as conn:
-                await conn.execute(
-                    participants.insert().values(
-                        room_id=room_id,
-                        user_id=user_id,
-                        role=role,
-                        joined_at=utcnow(),
-                        last_read_seq=last_read_seq,
-                    )
-                )
-        except IntegrityError:
+            await self._store.insert_participant(room_id, user_id, MEMBER, last_read_seq)
+        except DuplicateParticipant:
             raise Conflict("Already a member") from None
 
     async def _delete_participant(self, room_id: uuid.UUID, user_id: uuid.UUID) -> None:
-        async with self._engine.begin() as conn:
-            await conn.execute(
-                participants.delete().where(participants.c.room_id == room_id, participants.c.user_id == user_id)
-            )
+        await self._store.delete_participant(room_id, user_id)
         if self.kick is not None:
             await self.kick(room_id, user_id)

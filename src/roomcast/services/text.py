@@ -38,3 +38,17 @@ def is_visible(text: str) -> bool:
 def has_unsafe_name_characters(name: str) -> bool:
     """Control characters (C0, C1, DEL, line breaks) or bidi controls: refused in user and display names."""
     return any(unicodedata.category(c) == "Cc" or c in _BIDI_CONTROLS or c in "\u2028\u2029" for c in name)
+
+
+# Emoji sequences join with ZWJ and spell flags with tag characters; every other format,
+# control or space character is refused in a reaction.
+_EMOJI_JOINERS = frozenset("\u200d") | frozenset(chr(code) for code in range(0xE0020, 0xE0080))
+
+
+def is_reaction_character(character: str) -> bool:
+    return character in _EMOJI_JOINERS or (character.isprintable() and not character.isspace())
+
+
+def is_reaction(text: str) -> bool:
+    """Whether `text` may name a reaction: no white space, control or format characters but joiners."""
+    return all(is_reaction_character(c) for c in text)

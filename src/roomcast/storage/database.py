@@ -6,8 +6,7 @@ import time
 from typing import Any
 
 from sqlalchemy import event, text
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from roomcast.config import Settings
 
@@ -20,7 +19,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
             pool_size=8,
             max_overflow=8,
         )
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", sqlite_pragmas)
         return engine
     return create_async_engine(
         settings.database_url,
@@ -34,7 +33,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
     )
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     # WAL lets readers run beside the single writer; FULL makes each group commit durable
     # against power loss (the batch amortises the fsync).
@@ -59,10 +58,6 @@ def is_storable_text(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
-
-
-def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
 
 
 async def check_database(engine: AsyncEngine) -> dict[str, object]:

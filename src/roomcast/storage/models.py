@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -50,8 +51,8 @@ class Room(Base):
     is_private: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     created_by: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id"), nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    # The seq of the room's newest message; bumped inside the transaction that stores it, whose
-    # row lock is what makes seq gap-free and in commit order with concurrent writers.
+    # The seq of the room's newest event (a message or a change, SPEC §4a); bumped inside the
+    # transaction that stores it, whose row lock makes seq gap-free and in commit order.
     last_seq: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
 
@@ -72,6 +73,8 @@ class Message(Base):
     __table_args__ = (
         UniqueConstraint("room_id", "seq", name="uq_messages_room_seq"),
         UniqueConstraint("room_id", "sender_id", "client_id", name="uq_messages_client_id"),
+        Index("ix_messages_room_updated_seq", "room_id", "updated_seq"),
+        Index("ix_messages_reply_to_id", "reply_to_id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
@@ -81,6 +84,18 @@ class Message(Base):
     content: Mapped[str] = mapped_column(Text, nullable=False)
     client_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    edited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # A deleted message keeps its row and seq (a tombstone) with its content erased.
+    deleted: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
+    reply_to_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    # JSON [[emoji, [user_id, ...]], ...] in the order each emoji was first added.
+    reactions: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The seq of the room event that produced the current state (its own seq until it changes),
+    # and that event: what a reconnecting client gets in `changes`.
+    updated_seq: Mapped[int] = mapped_column(Integer, nullable=False)
+    last_change: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    last_actor_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    last_emoji: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class Notification(Base):

@@ -1,14 +1,11 @@
-"""Group commit: one task stores every new message of this instance.
+"""Group commit: one task stores every new message and change of this instance.
 
 Concurrent senders queue drafts; the writer takes everything waiting, stores it in one
-transaction and only then resolves each sender's future. Per room it bumps `rooms.last_seq`
-by the batch's size inside that transaction: the row lock (PostgreSQL) or the database write
-lock (SQLite) makes `seq` gap-free and in commit order even with several writers.
-Inside the same transaction the senders' participant rows are read (and locked on
-PostgreSQL): a draft of someone removed from the room is refused, whatever the gateway knew.
-After the commit, `on_committed` runs (cache, publish) before any sender is answered, so a
-`message_sent` never overtakes its own broadcast. A draft whose sender stopped waiting (the
-commit timeout answered `message_error`) before its batch began is dropped, never stored.
+transaction (`storage.commit`: the same statements on SQLite and PostgreSQL) and only then
+resolves each sender's future. After the commit, `on_committed` runs (cache, publish) before
+any sender is answered, so a `message_sent` never overtakes its own broadcast. A draft whose
+sender stopped waiting (the commit timeout answered `message_error`) before its batch began
+is dropped, never stored. The writer itself knows only batching, futures and the linger.
 """
 
 from __future__ import annotations
@@ -17,57 +14,73 @@ import asyncio
 import logging
 import sqlite3
 import time
-import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from datetime import datetime
+from typing import Protocol
 
 from prometheus_client import Histogram
-from sqlalchemy import bindparam, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from roomcast.observability import metrics
-from roomcast.storage.batch import BatchPlan, SqliteBatchStore, sqlite_file
-from roomcast.storage.database import _sqlite_pragmas as sqlite_pragmas
+from roomcast.storage.commit import commit_steps, run_async
+from roomcast.storage.database import sqlite_pragmas
 from roomcast.storage.errors import StorageError
-from roomcast.storage.models import Message, Participant, Room, User, utcnow
-from roomcast.storage.records import CommitResult, MessageDraft, MessageRecord
+from roomcast.storage.models import utcnow
+from roomcast.storage.records import CommitResult, Draft, Outcome, UpdateResult
+from roomcast.storage.sqlite_commit import SqliteBatchStore, sqlite_file
 
 log = logging.getLogger("roomcast.storage.writer")
 
-messages = Message.__table__
-rooms = Room.__table__
-users = User.__table__
-participants = Participant.__table__
-
-_READ_MARK = (
-    update(participants)
-    .where(participants.c.room_id == bindparam("r_room"), participants.c.user_id == bindparam("r_user"))
-    .where(participants.c.last_read_seq < bindparam("r_seq"))
-    .values(last_read_seq=bindparam("r_seq"))
-)
-
-OnCommitted = Callable[[Sequence[CommitResult]], Awaitable[None]]
-ClientKey = tuple[uuid.UUID, uuid.UUID, str]
+Committed = CommitResult | UpdateResult
+OnCommitted = Callable[[Sequence[Committed]], Awaitable[None]]
 # A batch this large means senders are queueing: the next one waits LINGER seconds first.
 LINGER_FROM_BATCH = 8
 LINGER = 0.004
 INTEGRITY_ERRORS = (IntegrityError, sqlite3.IntegrityError)
 
 
+class BatchStore(Protocol):
+    """Stores one batch atomically: every outcome in draft order, or an exception for all.
+
+    `lookup=False` assumes no draft repeats a stored client id (the unique constraint then
+    raises an IntegrityError and the writer retries with `lookup=True`)."""
+
+    async def commit(self, drafts: Sequence[Draft], lookup: bool, now: datetime) -> list[Outcome]: ...
+
+    async def close(self) -> None: ...
+
+
+class SqlBatchStore:
+    """A batch in one transaction of the async engine (PostgreSQL; any SQLite URL with options)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def commit(self, drafts: Sequence[Draft], lookup: bool, now: datetime) -> list[Outcome]:
+        async with self._engine.begin() as conn:
+            return await run_async(conn, commit_steps(drafts, lookup, now))
+
+    async def close(self) -> None:
+        pass
+
+
+def batch_store(engine: AsyncEngine) -> BatchStore:
+    path = sqlite_file(engine.url)
+    return SqliteBatchStore(path, sqlite_pragmas) if path is not None else SqlBatchStore(engine)
+
+
 class GroupCommitWriter:
     def __init__(
         self, engine: AsyncEngine, on_committed: OnCommitted, max_batch: int = 500, timeout: float = 5.0
     ) -> None:
-        self._engine = engine
+        self._store = batch_store(engine)
         self._on_committed = on_committed
         self._timeout = timeout
-        path = sqlite_file(engine.url)
-        self._sqlite = SqliteBatchStore(path, sqlite_pragmas) if path is not None else None
         self._max_batch = max_batch
-        self._pending: deque[tuple[MessageDraft, asyncio.Future[CommitResult]]] = deque()
-        self._in_flight: list[tuple[MessageDraft, asyncio.Future[CommitResult]]] = []
+        self._pending: deque[tuple[Draft, asyncio.Future[Outcome]]] = deque()
+        self._in_flight: list[tuple[Draft, asyncio.Future[Outcome]]] = []
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._watchdog: asyncio.Task[None] | None = None
@@ -86,12 +99,11 @@ class GroupCommitWriter:
             await self._task
         if self._watchdog is not None:
             self._watchdog.cancel()
-        if self._sqlite is not None:
-            await self._sqlite.close()
+        await self._store.close()
 
-    def submit(self, draft: MessageDraft) -> asyncio.Future[CommitResult]:
+    def submit(self, draft: Draft) -> asyncio.Future[Outcome]:
         """The draft's outcome; TimeoutError if it is not settled `timeout` s after `received_at`."""
-        future: asyncio.Future[CommitResult] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         if self._closing:
             future.set_exception(StorageError("server is shutting down"))
             return future
@@ -133,7 +145,7 @@ class GroupCommitWriter:
             if self._closing:
                 return
 
-    async def _process(self, batch: list[tuple[MessageDraft, asyncio.Future[CommitResult]]]) -> None:
+    async def _process(self, batch: list[tuple[Draft, asyncio.Future[Outcome]]]) -> None:
         drafts = [draft for draft, _ in batch]
         started = time.perf_counter()
         try:
@@ -144,7 +156,7 @@ class GroupCommitWriter:
         metrics.BATCH_COMMIT.observe(time.perf_counter() - started)
         metrics.BATCH_SIZE.observe(len(batch))
         self.batches += 1
-        committed = [o for o in outcomes if isinstance(o, CommitResult) and not o.duplicate]
+        committed = [o for o in outcomes if _is_event(o)]
         if committed:
             _observe_since_receipt(metrics.COMMIT_LATENCY, committed)
             try:
@@ -160,7 +172,7 @@ class GroupCommitWriter:
             else:
                 future.set_result(outcome)
 
-    async def _commit_resilient(self, drafts: list[MessageDraft]) -> list[CommitResult | Exception]:
+    async def _commit_resilient(self, drafts: list[Draft]) -> list[Outcome]:
         try:
             # Optimistic: a re-sent client_id is rare, and the unique constraint catches it,
             # so the common batch costs no read.
@@ -172,7 +184,7 @@ class GroupCommitWriter:
         except INTEGRITY_ERRORS:
             # A concurrent writer elsewhere stored one of these client_ids first: redo one by one
             # so that only the conflicting draft is affected (and then found as a duplicate).
-            outcomes: list[CommitResult | Exception] = []
+            outcomes: list[Outcome] = []
             for draft in drafts:
                 try:
                     outcomes.extend(await self._commit([draft]))
@@ -180,92 +192,18 @@ class GroupCommitWriter:
                     outcomes.extend(await self._commit([draft]))
             return outcomes
 
-    async def _commit(self, drafts: list[MessageDraft], lookup: bool = True) -> list[CommitResult | Exception]:
-        now = utcnow()
-        if self._sqlite is not None:
-            return await self._sqlite.commit(drafts, lookup, now)
-        async with self._engine.begin() as conn:
-            plan = BatchPlan(drafts, await _existing_by_client_id(conn, drafts) if lookup else {})
-            plan.refuse_outsiders(await _locked_participants(conn, sorted(plan.senders)))
-            rows: list[dict[str, Any]] = []
-            for room_id, count in plan.rooms():
-                bump = (
-                    update(rooms)
-                    .where(rooms.c.id == room_id)
-                    .values(last_seq=rooms.c.last_seq + count)
-                    .returning(rooms.c.last_seq)
-                )
-                last_seq = (await conn.execute(bump)).scalar_one_or_none()
-                rows.extend(
-                    {
-                        "id": record.id,
-                        "room_id": room_id,
-                        "seq": record.seq,
-                        "sender_id": record.sender_id,
-                        "content": record.content,
-                        "client_id": record.client_id,
-                        "created_at": now,
-                    }
-                    for record in plan.assign(room_id, last_seq, now)
-                )
-            if rows:
-                await conn.execute(insert(messages), rows)
-                await conn.execute(
-                    _READ_MARK,
-                    [{"r_room": room, "r_user": user, "r_seq": seq} for (room, user), seq in plan.read_marks.items()],
-                )
-        return plan.results()
+    async def _commit(self, drafts: list[Draft], lookup: bool = True) -> list[Outcome]:
+        return await self._store.commit(drafts, lookup, utcnow())
 
 
-async def _locked_participants(
-    conn: AsyncConnection, senders: list[tuple[uuid.UUID, uuid.UUID]]
-) -> set[tuple[uuid.UUID, uuid.UUID]]:
-    """The senders still participating, their rows locked until the commit (in sorted order, so
-    concurrent batches cannot deadlock): a removal then waits for this batch, or this batch
-    sees the removal. The lock is the one the sender's read mark takes anyway."""
-    if not senders:
-        return set()
-    key = tuple_(participants.c.room_id, participants.c.user_id)
-    query = (
-        select(participants.c.room_id, participants.c.user_id)
-        .where(key.in_(senders))
-        .order_by(participants.c.room_id, participants.c.user_id)
-        .with_for_update(key_share=True)
-    )
-    return {(row.room_id, row.user_id) for row in await conn.execute(query)}
+def _is_event(outcome: Outcome) -> bool:
+    """Whether the outcome logged a room event (what `on_committed` publishes)."""
+    if isinstance(outcome, CommitResult):
+        return not outcome.duplicate
+    return isinstance(outcome, UpdateResult) and outcome.update.seq is not None
 
 
-async def _existing_by_client_id(conn: AsyncConnection, drafts: list[MessageDraft]) -> dict[ClientKey, MessageRecord]:
-    client_ids = {d.client_id for d in drafts if d.client_id}
-    if not client_ids:
-        return {}
-    query = (
-        select(messages, users.c.username)
-        .join(users, users.c.id == messages.c.sender_id)
-        .where(messages.c.client_id.in_(client_ids))
-        .where(messages.c.room_id.in_({d.room_id for d in drafts if d.client_id}))
-    )
-    found: dict[ClientKey, MessageRecord] = {}
-    for row in (await conn.execute(query)).mappings():
-        record = record_from_row(row)
-        found[(record.room_id, record.sender_id, row["client_id"])] = record
-    return found
-
-
-def record_from_row(row: Any) -> MessageRecord:
-    return MessageRecord(
-        id=row["id"],
-        room_id=row["room_id"],
-        seq=row["seq"],
-        sender_id=row["sender_id"],
-        sender_username=row["username"],
-        content=row["content"],
-        client_id=row["client_id"],
-        created_at=row["created_at"],
-    )
-
-
-def _observe_since_receipt(histogram: Histogram, results: Sequence[CommitResult]) -> None:
+def _observe_since_receipt(histogram: Histogram, results: Sequence[Committed]) -> None:
     now = time.perf_counter()
     for result in results:
         histogram.observe(now - result.draft.received_at)

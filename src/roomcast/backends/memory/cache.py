@@ -1,39 +1,63 @@
 from __future__ import annotations
 
 import time
-from collections import deque
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from roomcast.backends.base import CacheEntry
+
+
+@dataclass(slots=True)
+class _Room:
+    expires: float
+    as_of: int = 0
+    entries: dict[int, tuple[int, bytes]] = field(default_factory=dict)  # seq -> (version, json)
 
 
 class MemoryRecentCache:
-    """Per-room deque of (seq, encoded message), expiring CACHE_TTL after its last update."""
+    """Per-room entries by seq with their versions, expiring CACHE_TTL after the last update."""
 
     def __init__(self) -> None:
-        self._rooms: dict[str, tuple[float, deque[tuple[int, bytes]]]] = {}
+        self._rooms: dict[str, _Room] = {}
 
-    async def push(self, room_id: str, entries: Sequence[tuple[int, bytes]], size: int, ttl: int) -> None:
-        current = self._live(room_id)
-        items = current if current is not None else deque(maxlen=size)
-        if items.maxlen != size:
-            items = deque(items, maxlen=size)
-        items.extend(entries)
-        self._rooms[room_id] = (time.monotonic() + ttl, items)
+    async def push(
+        self, room_id: str, entries: Sequence[CacheEntry], first_seq: int, last_seq: int, size: int, ttl: int
+    ) -> None:
+        room = self._store(room_id, entries, ttl, size)
+        if first_seq and first_seq == room.as_of + 1:
+            room.as_of = last_seq
 
-    async def get(self, room_id: str) -> list[tuple[int, bytes]]:
-        items = self._live(room_id)
-        return list(items) if items is not None else []
+    async def replace(self, room_id: str, entries: Sequence[CacheEntry], as_of: int, ttl: int) -> None:
+        room = self._store(room_id, entries, ttl, len(entries))
+        room.as_of = max(room.as_of, as_of)
 
-    async def replace(self, room_id: str, entries: Sequence[tuple[int, bytes]], ttl: int) -> None:
-        self._rooms[room_id] = (time.monotonic() + ttl, deque(entries, maxlen=max(len(entries), 1)))
+    async def get(self, room_id: str) -> tuple[int, list[tuple[int, bytes]]]:
+        room = self._live(room_id)
+        if room is None:
+            return 0, []
+        return room.as_of, [(seq, payload) for seq, (_, payload) in sorted(room.entries.items())]
 
-    def _live(self, room_id: str) -> deque[tuple[int, bytes]] | None:
-        entry = self._rooms.get(room_id)
-        if entry is None:
+    def _store(self, room_id: str, entries: Sequence[CacheEntry], ttl: int, size: int) -> _Room:
+        room = self._live(room_id) or _Room(0.0)
+        room.expires = time.monotonic() + ttl
+        for seq, version, payload in entries:
+            held = room.entries.get(seq)
+            if held is None or held[0] <= version:
+                room.entries[seq] = (version, payload)
+        if len(room.entries) > size:
+            for seq in sorted(room.entries)[: len(room.entries) - size]:
+                del room.entries[seq]
+        self._rooms[room_id] = room
+        return room
+
+    def _live(self, room_id: str) -> _Room | None:
+        room = self._rooms.get(room_id)
+        if room is None:
             return None
-        if entry[0] <= time.monotonic():
+        if room.expires <= time.monotonic():
             del self._rooms[room_id]
             return None
-        return entry[1]
+        return room
 
     async def close(self) -> None:
         self._rooms.clear()

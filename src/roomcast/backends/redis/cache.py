@@ -1,10 +1,12 @@
 """The recent-message cache in Redis.
 
-Key `room_messages:{room_id}`: a sorted set of the room's newest messages, member = the
-message JSON exactly as sent to clients, score = its seq; at most CACHE_SIZE members, TTL
-CACHE_TTL refreshed by every push. `lua/cache_push.lua` adds, trims and refreshes in one
-step. `replace` (a rebuild from the database) merges rather than overwrites, so a message
-pushed by another instance meanwhile is not lost. While Redis is unreachable the cache is
+Key `room_messages:{room_id}`: a sorted set of the room's newest messages, member =
+`<version>|` + the message JSON exactly as sent to clients, score = its seq; at most
+CACHE_SIZE members. Key `room_messages_seq:{room_id}`: the room event up to which the set is
+complete (`as_of`, see `RecentCache`). Both live CACHE_TTL, refreshed by every push.
+`lua/cache_push.lua` keeps the newest version per seq, trims, advances `as_of` and refreshes
+in one step. `replace` (a rebuild from the database) merges rather than overwrites, so a
+message or a change pushed by another instance meanwhile is not lost. While Redis is unreachable the cache is
 skipped (readers go to the database); rooms whose push failed are dropped from the cache
 when Redis returns, so a stale tail is never served.
 """
@@ -13,9 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from roomcast.backends.base import CacheEntry
 from roomcast.backends.redis.link import UNREACHABLE, RedisLink, load_script
 
 PREFIX = "room_messages:"
+SEQ_PREFIX = "room_messages_seq:"
 
 
 class RedisRecentCache:
@@ -25,41 +29,48 @@ class RedisRecentCache:
         self._dirty: set[str] = set()
         link.on_up(self._forget_dirty)
 
-    async def push(self, room_id: str, entries: Sequence[tuple[int, bytes]], size: int, ttl: int) -> None:
-        await self._store(room_id, entries, size, ttl)
+    async def push(
+        self, room_id: str, entries: Sequence[CacheEntry], first_seq: int, last_seq: int, size: int, ttl: int
+    ) -> None:
+        await self._store(room_id, entries, size, ttl, "push", first_seq, last_seq)
 
-    async def replace(self, room_id: str, entries: Sequence[tuple[int, bytes]], ttl: int) -> None:
-        await self._store(room_id, entries, 0, ttl)
+    async def replace(self, room_id: str, entries: Sequence[CacheEntry], as_of: int, ttl: int) -> None:
+        await self._store(room_id, entries, 0, ttl, "replace", as_of, as_of)
 
-    async def _store(self, room_id: str, entries: Sequence[tuple[int, bytes]], size: int, ttl: int) -> None:
+    async def _store(
+        self, room_id: str, entries: Sequence[CacheEntry], size: int, ttl: int, mode: str, first: int, last: int
+    ) -> None:
         if not entries:
             return
         if not self._link.up:
             self._dirty.add(room_id)
             return
-        args: list[int | bytes] = [size, ttl]
-        for seq, payload in entries:
-            args.extend((seq, payload))
+        args: list[int | bytes | str] = [size, ttl, mode, first, last]
+        for seq, version, payload in entries:
+            args.extend((seq, version, payload))
         try:
-            await self._push(keys=[PREFIX + room_id], args=args)
+            await self._push(keys=[PREFIX + room_id, SEQ_PREFIX + room_id], args=args)
         except UNREACHABLE as exc:
             self._dirty.add(room_id)
             self._link.lost(exc)
 
-    async def get(self, room_id: str) -> list[tuple[int, bytes]]:
+    async def get(self, room_id: str) -> tuple[int, list[tuple[int, bytes]]]:
         if not self._link.up:
-            return []
+            return 0, []
         try:
-            rows = await self._link.client.zrange(PREFIX + room_id, 0, -1, withscores=True)
+            async with self._link.client.pipeline(transaction=True) as pipe:
+                pipe.get(SEQ_PREFIX + room_id)
+                pipe.zrange(PREFIX + room_id, 0, -1, withscores=True)
+                as_of, rows = await pipe.execute()
         except UNREACHABLE as exc:
             self._link.lost(exc)
-            return []
-        return [(int(score), member) for member, score in rows]
+            return 0, []
+        return int(as_of or 0), [(int(score), member.partition(b"|")[2]) for member, score in rows]
 
     async def _forget_dirty(self) -> None:
         if self._dirty:
             rooms = list(self._dirty)
-            await self._link.client.delete(*(PREFIX + room for room in rooms))
+            await self._link.client.delete(*(PREFIX + room for room in rooms), *(SEQ_PREFIX + room for room in rooms))
             self._dirty.difference_update(rooms)
 
     async def close(self) -> None:

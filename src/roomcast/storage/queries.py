@@ -1,0 +1,33 @@
+"""The tables and the one way every reader and the commit select a message in its current state."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, select
+
+from roomcast.storage.models import Message, Participant, Room, User
+
+messages = Message.__table__
+rooms = Room.__table__
+users = User.__table__
+participants = Participant.__table__
+
+_parents = messages.alias("parent")
+_parent_senders = users.alias("parent_sender")
+
+
+def select_messages() -> Select[tuple[object, ...]]:
+    """Messages with their sender's `username` and, for replies, the parent as `p_*` columns:
+    the row shape `records.record_from_row` reads."""
+    return (
+        select(
+            messages,
+            users.c.username,
+            _parents.c.seq.label("p_seq"),
+            _parents.c.content.label("p_content"),
+            _parents.c.deleted.label("p_deleted"),
+            _parent_senders.c.username.label("p_username"),
+        )
+        .join(users, users.c.id == messages.c.sender_id)
+        .outerjoin(_parents, _parents.c.id == messages.c.reply_to_id)
+        .outerjoin(_parent_senders, _parent_senders.c.id == _parents.c.sender_id)
+    )
