@@ -7,9 +7,11 @@ resources gone. It is authenticated, and half of the time it uses the id of a re
 member and notification, so that it gets past 401 and the 404 of an unknown id. Bounded for
 CI: ROOMCAST_FUZZ_EXAMPLES cases per operation and phase (default 25), no shrinking.
 
-One check is off for one operation: after `POST /api/rooms`, `ensure_resource_availability`
-takes any 404 of `POST /api/rooms/{room_id}/members` for the new room being missing, while
-that 404 names the unknown *username* of the body (documented, SPEC §3).
+One check is off for the operations that name a second resource: after `POST /api/rooms`,
+`ensure_resource_availability` takes any 404 of `POST /api/rooms/{room_id}/members` for the
+new room being missing, while that 404 names the unknown *username* of the body (documented,
+SPEC §3); likewise the 404 of an unknown *message* id in the routes under
+`/api/rooms/{room_id}/messages/{message_id}`.
 """
 
 from __future__ import annotations
@@ -45,6 +47,10 @@ values = ["{notification_id}"]
 [[operations]]
 include-method = "POST"
 include-path = "/api/rooms/{{room_id}}/members"
+checks.ensure_resource_availability.enabled = false
+
+[[operations]]
+include-path-regex = '^/api/rooms/\\{{room_id\\}}/messages/\\{{message_id\\}}'
 checks.ensure_resource_availability.enabled = false
 """
 

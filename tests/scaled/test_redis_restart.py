@@ -1,4 +1,5 @@
-"""Restarting Redis mid-stream: every client still ends with every message exactly once, in order."""
+"""Restarting Redis mid-stream: every client still ends with every room event (new messages and
+changes to them) exactly once, in order."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ async def collect(client: WsClient, into: list[int], stop: asyncio.Event) -> Non
             frame = await client.recv(timeout=60)
             if frame["type"] == "new_message":
                 into.append(frame["data"]["message"]["seq"])
+            elif frame["type"] == "message_updated" and frame["data"]["seq"] is not None:
+                into.append(frame["data"]["seq"])
 
 
 async def health(http: httpx.AsyncClient) -> str:
@@ -50,6 +53,8 @@ async def test_redis_restart_loses_nothing_and_duplicates_nothing(tmp_path: Path
             stop = asyncio.Event()
             tasks = [asyncio.create_task(collect(c, r, stop)) for c, r in zip(clients, received, strict=True)]
 
+            posted: list[tuple[dict[str, object], dict[str, str]]] = []
+
             async def send(count: int, tag: str) -> None:
                 for index in range(count):
                     sender = senders[index % len(senders)]
@@ -57,11 +62,26 @@ async def test_redis_restart_loses_nothing_and_duplicates_nothing(tmp_path: Path
                     body = {"content": f"{tag}{index}", "client_id": f"{tag}{index}"}
                     response = await http.post(f"/api/rooms/{room_id}/messages", json=body, headers=sender.headers)
                     assert response.status_code == 201, response.text
+                    posted.append((response.json(), sender.headers))
+                    await asyncio.sleep(0.03)
+
+            async def change(count: int) -> None:
+                """Edits and reactions on messages sent before, through both instances."""
+                for index in range(count):
+                    message, headers = posted[index]
+                    http = http_a if index % 2 else http_b
+                    path = f"/api/rooms/{room_id}/messages/{message['id']}"
+                    if index % 2:
+                        response = await http.patch(path, json={"content": f"edited {index}"}, headers=headers)
+                    else:
+                        response = await http.put(f"{path}/reactions/%F0%9F%91%8D", headers=headers)
+                    assert response.status_code in (200, 204), response.text
                     await asyncio.sleep(0.03)
 
             await send(8, "before")
             own_redis.stop()
             await send(8, "during")  # committed and delivered on each instance's own sockets
+            await change(6)  # changes too: the resync reads them back from the log
             assert await health(http_a) == "degraded"
             assert await health(http_b) == "degraded"
             own_redis.start()  # same port, empty
@@ -70,7 +90,7 @@ async def test_redis_restart_loses_nothing_and_duplicates_nothing(tmp_path: Path
                     await asyncio.sleep(0.2)
             await send(8, "after")
 
-            total = 24
+            total = 30
             async with asyncio.timeout(15):
                 while any(len(r) < total for r in received):  # noqa: ASYNC110
                     await asyncio.sleep(0.1)
