@@ -304,3 +304,16 @@ async def test_a_message_takes_a_bounded_number_of_different_reactions(room: Roo
     )
     assert isinstance(one_more, TooManyReactions)
     assert changed(existing).update.seq == MAX_REACTIONS + 2
+
+
+async def test_both_writers_store_what_sqlalchemy_reads(room: Room) -> None:
+    """The SQLite fast path stores values exactly as SQLAlchemy does (dates, ids, flags)."""
+    message = sent((await room.commit(room.send("alice", "typed", client_id="t1")))[0]).message
+    async with room.engine.connect() as conn:
+        row = (await conn.execute(select(messages).where(messages.c.id == message.id))).one()
+    assert row.created_at.replace(tzinfo=None) == message.created_at.replace(tzinfo=None)
+    assert (row.id, row.room_id, row.deleted, row.client_id) == (message.id, room.id, False, "t1")
+    (again,) = await room.commit(room.send("alice", "typed", client_id="t1"), lookup=True)
+    assert sent(again).duplicate and sent(again).message.created_at.replace(tzinfo=None) == row.created_at.replace(
+        tzinfo=None
+    )

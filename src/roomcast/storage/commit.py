@@ -2,8 +2,9 @@
 
 `commit_steps` is the whole algorithm as a generator of SQLAlchemy Core statements: it yields
 each statement with its parameters and receives the rows, so the same statements run on
-PostgreSQL through the async engine (`run_async`) and on SQLite through a plain synchronous
-connection on the event loop (`storage.sqlite_commit`, which keeps the fsync off the loop).
+PostgreSQL through the async engine (`run_async`) and on SQLite, compiled by SQLAlchemy once,
+on a plain sqlite3 connection on the event loop (`storage.sqlite_commit`, which keeps the
+fsync off the loop).
 
 Inside the transaction, in this order (each the lock order of the next writer):
 1. (only after a unique-constraint conflict) the stored messages of the drafts' client ids;
@@ -18,7 +19,7 @@ after an edit or delete, the replies quoting those messages are read back as the
 
 from __future__ import annotations
 
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -30,7 +31,8 @@ from roomcast.storage.queries import messages, participants, rooms, select_messa
 from roomcast.storage.records import Draft, MessageDraft, MessageRecord, Outcome, encode_reactions, record_from_row
 
 Step = tuple[Executable, Any]
-Steps = Generator[Step, Sequence[Any], list[Outcome]]
+# Each statement's rows come back as mappings (column key -> value, typed by the column).
+Steps = Generator[Step, Sequence[Mapping[str, Any]], list[Outcome]]
 
 _EXISTING = select_messages().where(
     messages.c.client_id.in_(bindparam("client_ids", expanding=True)),
@@ -94,23 +96,23 @@ def commit_steps(drafts: Sequence[Draft], lookup: bool, now: datetime) -> Steps:
             },
         )
         for row in rows:
-            record = record_from_row(row._mapping)
-            existing[(record.room_id, record.sender_id, row.client_id)] = record
+            record = record_from_row(row)
+            existing[(record.room_id, record.sender_id, row["client_id"])] = record
     plan = BatchPlan(drafts, existing)
     if not plan.actors:
         return plan.results()
     rows = yield _ROLES, {"pairs": sorted(plan.actors)}
-    plan.refuse_outsiders({(row.room_id, row.user_id): row.role for row in rows})
+    plan.refuse_outsiders({(row["room_id"], row["user_id"]): row["role"] for row in rows})
     room_ids = plan.rooms()
     if not room_ids:
         return plan.results()
     rows = yield _ROOMS, {"room_ids": room_ids}
-    last_seqs = {row.id: row.last_seq for row in rows}
+    last_seqs = {row["id"]: row["last_seq"] for row in rows}
     targets: dict[Any, MessageRecord] = {}
     wanted = plan.targets()
     if wanted:
         rows = yield _TARGETS, {"ids": sorted(wanted)}
-        targets = {row.id: record_from_row(row._mapping) for row in rows}
+        targets = {row["id"]: record_from_row(row) for row in rows}
     plan.apply(last_seqs, targets, now)
     if not plan.last_seqs:
         return plan.results()
@@ -138,7 +140,7 @@ def commit_steps(drafts: Sequence[Draft], lookup: bool, now: datetime) -> Steps:
         quoted = plan.quoted()
         if quoted:
             rows = yield _REPLIES, {"ids": quoted}
-            plan.add_replies(record_from_row(row._mapping) for row in rows)
+            plan.add_replies(record_from_row(row) for row in rows)
     if plan.read_marks:
         yield (
             _READ_MARK,
@@ -168,6 +170,6 @@ async def run_async(conn: AsyncConnection, steps: Steps) -> list[Outcome]:
         statement, params = next(steps)
         while True:
             result = await conn.execute(statement, params)
-            statement, params = steps.send(result.all() if result.returns_rows else [])
+            statement, params = steps.send(result.mappings().all() if result.returns_rows else [])
     except StopIteration as done:
         return done.value

@@ -2,9 +2,9 @@
 
 A batch's statements take tens of microseconds of CPU, but run in a worker thread they hand
 the GIL back and forth once per statement (a context switch each, measured as ~30% of the
-server's CPU under load). So the statements of `storage.commit` run on the loop, through a
-synchronous SQLAlchemy connection of their own, and only the COMMIT goes to the worker
-thread, under `synchronous=FULL`: SQLite syncs the WAL *before* it publishes the commit in
+server's CPU under load). So the statements of `storage.commit` run on the loop, compiled by
+SQLAlchemy (`storage.sqlite_statements`), and only the COMMIT goes to the worker thread, under
+`synchronous=FULL`: SQLite syncs the WAL *before* it publishes the commit in
 the WAL index, so no other connection (a REST read, a recovering socket) can see a message
 that a power loss could still take back. One thread hop per batch. The loop never waits for
 a lock: when another connection holds the write lock, that batch runs in the worker thread.
@@ -23,13 +23,11 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, create_engine
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.pool import StaticPool
 
 from roomcast.storage.commit import Steps, commit_steps
 from roomcast.storage.records import Draft, Outcome
+from roomcast.storage.sqlite_statements import SqliteStatements
 
 log = logging.getLogger("roomcast.storage.sqlite")
 
@@ -44,9 +42,8 @@ def sqlite_file(url: URL) -> str | None:
     return database
 
 
-def _is_busy(exc: OperationalError) -> bool:
-    orig = exc.orig
-    return isinstance(orig, sqlite3.OperationalError) and orig.sqlite_errorcode == sqlite3.SQLITE_BUSY
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    return exc.sqlite_errorcode == sqlite3.SQLITE_BUSY
 
 
 class SqliteBatchStore:
@@ -61,8 +58,8 @@ class SqliteBatchStore:
         # Checkpoints take tens of milliseconds: in a thread of their own, so no fsync waits behind one.
         self._checkpoints = ThreadPoolExecutor(max_workers=1, thread_name_prefix="roomcast-sqlite-checkpoint")
         self._checkpointing = False
-        self._raw: sqlite3.Connection | None = None
-        self._conn: Connection | None = None
+        self._db: sqlite3.Connection | None = None
+        self._statements = SqliteStatements()
         self._checkpointer: sqlite3.Connection | None = None
         self._directory_synced = False
         self._closed = False
@@ -71,7 +68,7 @@ class SqliteBatchStore:
         loop = asyncio.get_running_loop()
         try:
             outcomes = self._write(drafts, lookup, now)
-        except OperationalError as exc:
+        except sqlite3.OperationalError as exc:
             if not _is_busy(exc):
                 raise
             outcomes = await loop.run_in_executor(self._executor, self._write_waiting, drafts, lookup, now)
@@ -88,26 +85,19 @@ class SqliteBatchStore:
         self._executor.shutdown(wait=False)
         self._checkpoints.shutdown(wait=False)
 
-    def _connection(self) -> tuple[sqlite3.Connection, Connection]:
-        if self._raw is None or self._conn is None:
-            raw = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
-            self._pragmas(raw, None)
+    def _connection(self) -> sqlite3.Connection:
+        if self._db is None:
+            db = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+            self._pragmas(db, None)
             for pragma in ("PRAGMA busy_timeout=0", "PRAGMA synchronous=FULL", "PRAGMA wal_autocheckpoint=0"):
-                raw.execute(pragma)
-            # The transaction is ours (BEGIN IMMEDIATE ... COMMIT on the raw connection); SQLAlchemy
-            # only compiles and runs the statements, with the types' own conversions.
-            engine = create_engine("sqlite://", creator=lambda: raw, poolclass=StaticPool)
-            self._conn = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-            self._raw = raw
-        return self._raw, self._conn
+                db.execute(pragma)
+            self._db = db
+        return self._db
 
     def _close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-        if self._raw is not None:
-            self._raw.close()
-            self._raw = None
+        if self._db is not None:
+            self._db.close()
+            self._db = None
 
     def _close_checkpointer(self) -> None:
         if self._checkpointer is not None:
@@ -116,39 +106,44 @@ class SqliteBatchStore:
 
     def _write_waiting(self, drafts: Sequence[Draft], lookup: bool, now: datetime) -> list[Outcome]:
         """The same batch in the worker thread, waiting up to LOCK_TIMEOUT for the write lock."""
-        raw, _ = self._connection()
-        raw.execute(f"PRAGMA busy_timeout={int(self.LOCK_TIMEOUT * 1000)}")
+        db = self._connection()
+        db.execute(f"PRAGMA busy_timeout={int(self.LOCK_TIMEOUT * 1000)}")
         try:
             return self._write(drafts, lookup, now)
         finally:
-            raw.execute("PRAGMA busy_timeout=0")
+            db.execute("PRAGMA busy_timeout=0")
 
     def _write(self, drafts: Sequence[Draft], lookup: bool, now: datetime) -> list[Outcome]:
         """BEGIN and every statement of the batch; the transaction stays open for `_commit`."""
-        raw, conn = self._connection()
+        db = self._connection()
+        db.execute("BEGIN IMMEDIATE")
         try:
-            raw.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise OperationalError("BEGIN IMMEDIATE", None, exc) from exc
-        try:
-            return _run(conn, commit_steps(drafts, lookup, now))
+            return self._run(db, commit_steps(drafts, lookup, now))
         except BaseException:
             with contextlib.suppress(sqlite3.Error):
-                raw.execute("ROLLBACK")
+                db.execute("ROLLBACK")
             raise
+
+    def _run(self, db: sqlite3.Connection, steps: Steps) -> list[Outcome]:
+        try:
+            statement, params = next(steps)
+            while True:
+                statement, params = steps.send(self._statements.run(db, statement, params))
+        except StopIteration as done:
+            return done.value
 
     def _commit(self) -> None:
         """COMMIT (synced before it is visible, see the module), then checkpoint if due."""
-        raw, _ = self._connection()
+        db = self._connection()
         if not self._directory_synced and os.path.exists(self._wal_path):
             # The WAL file's own directory entry, once: a crash must not lose the file itself.
             _sync_file(os.path.dirname(os.path.abspath(self._wal_path)), os.fsync)
             self._directory_synced = True
         try:
-            raw.execute("COMMIT")
+            db.execute("COMMIT")
         except BaseException:
             with contextlib.suppress(sqlite3.Error):
-                raw.execute("ROLLBACK")
+                db.execute("ROLLBACK")
             raise
         if not self._checkpointing and os.path.getsize(self._wal_path) > self.CHECKPOINT_BYTES:
             self._checkpointing = True
@@ -163,16 +158,6 @@ class SqliteBatchStore:
             log.warning("WAL checkpoint failed", extra={"error": repr(exc)})
         finally:
             self._checkpointing = False
-
-
-def _run(conn: Connection, steps: Steps) -> list[Outcome]:
-    try:
-        statement, params = next(steps)
-        while True:
-            result = conn.execute(statement, params)
-            statement, params = steps.send(result.all() if result.returns_rows else [])
-    except StopIteration as done:
-        return done.value
 
 
 def _sync_file(path: str, sync: Callable[[int], None]) -> None:
