@@ -297,3 +297,35 @@ async def test_no_reader_sees_a_message_before_its_commit_is_durable(live: LiveS
     await stalled
     assert (await sending).status_code == 201
     assert [m["content"] for m in await history(live, owner, room["id"])] == ["not yet durable"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "data"),
+    [
+        ("edit_message", {"content": "rewritten"}),
+        ("delete_message", {}),
+        ("add_reaction", {"emoji": "👎"}),
+    ],
+)
+async def test_the_commit_refuses_a_change_by_a_member_removed_behind_the_gateways_back(
+    live: LiveServer, kind: str, data: dict[str, str]
+) -> None:
+    """Edits, deletes and reactions pass the same participant check in the commit as sends."""
+    owner, member = await live.user(), await live.user()
+    room = await live.room(owner, member)
+    posted = await live.post(member, room["id"], "mine")
+    assert posted.status_code == 201
+    client = await live.connect(room["id"], member)
+    await client.expect("connected")
+    live.services.rooms.kick = None  # the kick publication is lost
+    assert live.http is not None
+    response = await live.http.delete(f"/api/rooms/{room['id']}/members/{member.id}", headers=owner.headers)
+    assert response.status_code == 204
+    await client.send(kind, message_id=posted.json()["id"], client_id="c1", **data)
+    assert await closed_code(client) == (1008, "not a participant")
+    (stored,) = await history(live, owner, room["id"])
+    assert (stored["content"], stored["deleted"], stored["reactions"], stored["edited_at"]) == ("mine", False, [], None)
+    # Nor through REST, now that the room knows.
+    path = f"/api/rooms/{room['id']}/messages/{posted.json()['id']}"
+    assert (await live.http.patch(path, json={"content": "x"}, headers=member.headers)).status_code == 403
+    assert (await live.http.delete(path, headers=member.headers)).status_code == 403
