@@ -164,7 +164,8 @@ class MessageService:
     async def _commit(self, draft: Draft, key: str, limit: int, window: int) -> CommitResult | UpdateResult:
         limiter = self._backends.rate_limiter
         decision = await limiter.acquire(key, limit, window)
-        user_id, room_id = str(key.partition(":")[2]), str(draft.room_id)
+        actor_id = draft.sender_id if isinstance(draft, MessageDraft) else draft.actor_id
+        user_id, room_id = str(actor_id), str(draft.room_id)
         if not decision.allowed:
             metrics.RATE_LIMITED.inc()
             self._refused_log.log("rate limit", "rate limit refused", user_id=user_id, room_id=room_id)
