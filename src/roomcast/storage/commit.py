@@ -19,30 +19,25 @@ after an edit or delete, the replies quoting those messages are read back as the
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Generator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Executable, bindparam, insert, select, tuple_, update
+from sqlalchemy import BindParameter, Executable, RowMapping, Select, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roomcast.storage.plan import BatchPlan, ClientKey
-from roomcast.storage.queries import messages, participants, rooms, select_messages
+from roomcast.storage.queries import KEYS_PER_STATEMENT, key_match, messages, participants, rooms, select_messages
 from roomcast.storage.records import Draft, MessageDraft, MessageRecord, Outcome, encode_reactions, record_from_row
 
 Step = tuple[Executable, Any]
 # Each statement's rows come back as mappings (column key -> value, typed by the column).
-Steps = Generator[Step, Sequence[Mapping[str, Any]], list[Outcome]]
+Steps = Generator[Step, Sequence[RowMapping | Mapping[str, Any]], list[Outcome]]
 
 _EXISTING = select_messages().where(
     messages.c.client_id.in_(bindparam("client_ids", expanding=True)),
     messages.c.room_id.in_(bindparam("room_ids", expanding=True)),
-)
-_ROLES = (
-    select(participants.c.room_id, participants.c.user_id, participants.c.role)
-    .where(tuple_(participants.c.room_id, participants.c.user_id).in_(bindparam("pairs", expanding=True)))
-    .order_by(participants.c.room_id, participants.c.user_id)
-    .with_for_update(key_share=True)
 )
 _ROOMS = (
     select(rooms.c.id, rooms.c.last_seq)
@@ -83,6 +78,20 @@ _READ_MARK = (
 )
 
 
+@functools.cache
+def _roles(pairs: int) -> Select[Any]:
+    """The participant rows of `pairs` (room, user) keys, locked in key order."""
+    keys: list[tuple[BindParameter[Any], BindParameter[Any]]] = [
+        (bindparam(f"room_{i}"), bindparam(f"user_{i}")) for i in range(pairs)
+    ]
+    return (
+        select(participants.c.room_id, participants.c.user_id, participants.c.role)
+        .where(key_match((participants.c.room_id, participants.c.user_id), keys))
+        .order_by(participants.c.room_id, participants.c.user_id)
+        .with_for_update(key_share=True)
+    )
+
+
 def commit_steps(drafts: Sequence[Draft], lookup: bool, now: datetime) -> Steps:
     """The statements of one batch's transaction (BEGIN and COMMIT are the runner's)."""
     existing: dict[ClientKey, MessageRecord] = {}
@@ -101,8 +110,15 @@ def commit_steps(drafts: Sequence[Draft], lookup: bool, now: datetime) -> Steps:
     plan = BatchPlan(drafts, existing)
     if not plan.actors:
         return plan.results()
-    rows = yield _ROLES, {"pairs": sorted(plan.actors)}
-    plan.refuse_outsiders({(row["room_id"], row["user_id"]): row["role"] for row in rows})
+    roles: dict[tuple[Any, Any], str] = {}
+    actors = sorted(plan.actors)
+    for start in range(0, len(actors), KEYS_PER_STATEMENT):
+        chunk = actors[start : start + KEYS_PER_STATEMENT]
+        params = {f"room_{i}": room for i, (room, _) in enumerate(chunk)}
+        params.update((f"user_{i}", user) for i, (_, user) in enumerate(chunk))
+        rows = yield _roles(len(chunk)), params
+        roles.update(((row["room_id"], row["user_id"]), row["role"]) for row in rows)
+    plan.refuse_outsiders(roles)
     room_ids = plan.rooms()
     if not room_ids:
         return plan.results()
@@ -172,4 +188,5 @@ async def run_async(conn: AsyncConnection, steps: Steps) -> list[Outcome]:
             result = await conn.execute(statement, params)
             statement, params = steps.send(result.mappings().all() if result.returns_rows else [])
     except StopIteration as done:
-        return done.value
+        outcomes: list[Outcome] = done.value
+        return outcomes

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import case, func, select, tuple_, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from roomcast.storage.models import Notification, Participant, User, utcnow
+from roomcast.storage.queries import KEYS_PER_STATEMENT, key_match
 from roomcast.storage.records import as_utc
 
 notifications = Notification.__table__
@@ -151,13 +152,13 @@ class SqlNotificationStore:
         if not keys:
             return {}
         user_id, room_id, kind = notifications.c.user_id, notifications.c.room_id, notifications.c.type
-        query = select(user_id, room_id, kind, notifications.c.message_id).where(
-            tuple_(user_id, room_id, kind).in_(list(keys))
-        )
+        found: dict[NotificationKey, uuid.UUID] = {}
         async with self._engine.connect() as conn:
-            return {
-                (user_id, room_id, kind): message_id for user_id, room_id, kind, message_id in await conn.execute(query)
-            }
+            for start in range(0, len(keys), KEYS_PER_STATEMENT):
+                match = key_match((user_id, room_id, kind), keys[start : start + KEYS_PER_STATEMENT])
+                query = select(user_id, room_id, kind, notifications.c.message_id).where(match)
+                found.update(((u, r, k), message_id) for u, r, k, message_id in await conn.execute(query))
+        return found
 
     async def add(self, counts: Sequence[NotificationCount]) -> None:
         if not counts:

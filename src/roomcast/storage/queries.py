@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, select
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 
 from roomcast.storage.models import Message, Participant, Room, User
 
@@ -10,6 +13,9 @@ messages = Message.__table__
 rooms = Room.__table__
 users = User.__table__
 participants = Participant.__table__
+
+# Keys one `key_match` statement looks up: SQLite nests an OR chain one level per term.
+KEYS_PER_STATEMENT = 50
 
 _parents = messages.alias("parent")
 _parent_senders = users.alias("parent_sender")
@@ -31,3 +37,11 @@ def select_messages() -> Select[tuple[object, ...]]:
         .outerjoin(_parents, _parents.c.id == messages.c.reply_to_id)
         .outerjoin(_parent_senders, _parent_senders.c.id == _parents.c.sender_id)
     )
+
+
+def key_match(columns: Sequence[ColumnElement[Any]], keys: Sequence[Sequence[Any]]) -> ColumnElement[bool]:
+    """Rows whose `columns` equal one of `keys` (a value, or a bind parameter, per column).
+
+    An OR of key lookups, which both databases answer from the key's index: SQLite answers
+    `tuple_(...).in_(keys)`, its `IN (VALUES ...)`, with a scan of the whole table."""
+    return or_(*(and_(*(column == value for column, value in zip(columns, key, strict=True))) for key in keys))

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from roomcast.storage.models import Message, Participant, Room, User, utcnow
-from roomcast.storage.queries import select_messages
+from roomcast.storage.queries import KEYS_PER_STATEMENT, key_match, select_messages
 from roomcast.storage.records import MessageRecord, as_utc, record_from_row
 
 rooms = Room.__table__
@@ -23,7 +23,6 @@ messages = Message.__table__
 
 OWNER, ADMIN, MEMBER = "owner", "admin", "member"
 Pair = tuple[uuid.UUID, uuid.UUID]
-PAIRS_PER_READ = 100  # small reads: the membership lease never holds the loop for long
 
 
 class DuplicateParticipant(Exception):
@@ -237,11 +236,11 @@ class SqlRoomStore:
 
     async def participants_among(self, pairs: Sequence[Pair]) -> set[Pair]:
         found: set[Pair] = set()
-        key = tuple_(participants.c.room_id, participants.c.user_id)
+        key = (participants.c.room_id, participants.c.user_id)
         async with self._engine.connect() as conn:
-            for start in range(0, len(pairs), PAIRS_PER_READ):
-                chunk = list(pairs[start : start + PAIRS_PER_READ])
-                query = select(participants.c.room_id, participants.c.user_id).where(key.in_(chunk))
+            for start in range(0, len(pairs), KEYS_PER_STATEMENT):
+                chunk = pairs[start : start + KEYS_PER_STATEMENT]
+                query = select(*key).where(key_match(key, chunk))
                 found.update((row.room_id, row.user_id) for row in await conn.execute(query))
         return found
 

@@ -13,9 +13,10 @@ import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Executable, Insert
+from sqlalchemy import ClauseElement, Executable, Insert, Uuid
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.types import TypeEngine
 
 Processor = Callable[[Any], Any] | None
 DIALECT = sqlite.dialect(paramstyle="qmark")
@@ -23,6 +24,8 @@ DIALECT = sqlite.dialect(paramstyle="qmark")
 
 class _Compiled:
     def __init__(self, statement: Executable, keys: Sequence[str]) -> None:
+        if not isinstance(statement, ClauseElement):
+            raise TypeError(f"not a Core statement: {statement!r}")
         column_keys = list(keys) if isinstance(statement, Insert) else None
         compiled = statement.compile(dialect=DIALECT, column_keys=column_keys)
         assert isinstance(compiled, SQLCompiler)
@@ -30,17 +33,18 @@ class _Compiled:
         self.sql = compiled.string
         self._names = list(compiled.positiontup or ())
         self._binds: dict[str, Processor] = {
-            name: bind.type.dialect_impl(DIALECT).bind_processor(DIALECT) for name, bind in compiled.binds.items()
+            name: _last_remembered(bind.type.dialect_impl(DIALECT).bind_processor(DIALECT))
+            for name, bind in compiled.binds.items()
         }
         self._constants = {name: bind.value for name, bind in compiled.binds.items()}
+        # Per positional value: its parameter, its processor, and the value bound in the statement.
+        self._order = [(name, self._binds[name], self._constants[name]) for name in self._names]
         self._expanding = sorted(name for name, bind in compiled.binds.items() if bind.expanding)
         # Per length of each IN list: the expanded SQL and where each positional value comes from.
         self._expansions: dict[tuple[int, ...], tuple[str, list[tuple[Processor, _Slot]]]] = {}
         columns = getattr(statement, "selected_columns", None)
         self.columns: list[tuple[str, Processor]] | None = (
-            [(column.key, column.type.dialect_impl(DIALECT).result_processor(DIALECT, None)) for column in columns]
-            if columns is not None
-            else None
+            [(column.key, _result_processor(column.type)) for column in columns] if columns is not None else None
         )
 
     def values(self, params: Mapping[str, Any]) -> tuple[str, list[Any]]:
@@ -52,10 +56,11 @@ class _Compiled:
                 expansion = self._expansions[lengths] = self._expand(params)
             sql, slots = expansion
             return sql, [_convert(process, slot.take(params)) for process, slot in slots]
-        binds, constants = self._binds, self._constants
-        return self.sql, [
-            _convert(binds[name], params[name] if name in params else constants[name]) for name in self._names
-        ]
+        values = []
+        for name, process, constant in self._order:
+            value = params.get(name, constant)
+            values.append(value if process is None or value is None else process(value))
+        return self.sql, values
 
     def _expand(self, params: Mapping[str, Any]) -> tuple[str, list[tuple[Processor, _Slot]]]:
         """Expand once with a marker in place of every value, to learn where each value goes."""
@@ -81,7 +86,10 @@ class _Compiled:
         assert self.columns is not None
         columns = self.columns
         return [
-            {key: _convert(process, value) for (key, process), value in zip(columns, row, strict=True)}
+            {
+                key: value if process is None or value is None else process(value)
+                for (key, process), value in zip(columns, row, strict=True)
+            }
             for row in cursor.fetchall()
         ]
 
@@ -103,6 +111,44 @@ class _Slot:
             if self.part is not None:
                 value = value[self.part]
         return value
+
+
+def _last_remembered(process: Processor) -> Processor:
+    """`process` answering again for the value it was just given: the rows of a batch share
+    its timestamp, and consecutive rows often their room."""
+    if process is None:
+        return None
+    last: list[Any] = [_NOTHING, None]
+
+    def remembered(value: Any) -> Any:
+        if value is not last[0]:
+            last[0], last[1] = value, process(value)
+        return last[1]
+
+    return remembered
+
+
+_NOTHING = object()
+_IDS_REMEMBERED = 4096
+
+
+def _result_processor(column_type: TypeEngine[Any]) -> Processor:
+    """The column type's own result processor; for UUIDs, remembering the ids it has parsed
+    (the same rooms and users come back batch after batch)."""
+    process = column_type.dialect_impl(DIALECT).result_processor(DIALECT, None)
+    if process is None or not isinstance(column_type, Uuid):
+        return process
+    parsed: dict[Any, Any] = {}
+
+    def remembered(value: Any) -> Any:
+        found = parsed.get(value)
+        if found is None:
+            if len(parsed) >= _IDS_REMEMBERED:
+                parsed.clear()
+            found = parsed[value] = process(value)
+        return found
+
+    return remembered
 
 
 def _convert(process: Processor, value: Any) -> Any:

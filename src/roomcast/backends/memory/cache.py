@@ -11,6 +11,7 @@ from roomcast.backends.base import CacheEntry
 class _Room:
     expires: float
     as_of: int = 0
+    size: int = 0
     entries: dict[int, tuple[int, bytes]] = field(default_factory=dict)  # seq -> (version, json)
 
 
@@ -35,16 +36,20 @@ class MemoryRecentCache:
         room = self._live(room_id)
         if room is None:
             return 0, []
-        return room.as_of, [(seq, payload) for seq, (_, payload) in sorted(room.entries.items())]
+        newest = sorted(room.entries.items())[-room.size :] if room.size else []
+        return room.as_of, [(seq, payload) for seq, (_, payload) in newest]
 
     def _store(self, room_id: str, entries: Sequence[CacheEntry], ttl: int, size: int) -> _Room:
         room = self._live(room_id) or _Room(0.0)
         room.expires = time.monotonic() + ttl
+        room.size = size
         for seq, version, payload in entries:
             held = room.entries.get(seq)
             if held is None or held[0] <= version:
                 room.entries[seq] = (version, payload)
-        if len(room.entries) > size:
+        # Trimmed back to `size` once it holds half as many again: one sort per size/2 pushes,
+        # not one per push (`get` answers the newest `size`).
+        if len(room.entries) > size + size // 2:
             for seq in sorted(room.entries)[: len(room.entries) - size]:
                 del room.entries[seq]
         self._rooms[room_id] = room
