@@ -17,7 +17,9 @@ oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=Fals
 
 
 def get_services(request: Request) -> Services:
-    return request.app.state.services
+    # Set by the app's lifespan; Starlette's `State` holds untyped attributes.
+    services: Services = request.app.state.services
+    return services
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]

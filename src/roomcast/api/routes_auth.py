@@ -39,6 +39,7 @@ TOO_MANY_REGISTRATIONS: Responses = {
 }
 BAD_REFRESH: Responses = {401: {"model": ErrorOut, "description": "Unknown, used, revoked or expired refresh token"}}
 WRONG_PASSWORD: Responses = {403: {"model": ErrorOut, "description": "The current password is wrong"}}
+USERNAME_TAKEN: Responses = {409: {"model": ErrorOut, "description": "Username taken"}}
 
 
 def user_out(user: UserRecord) -> UserOut:
@@ -57,7 +58,7 @@ def token_out(issued: IssuedTokens) -> TokenOut:
 @router.post(
     "/auth/register",
     status_code=status.HTTP_201_CREATED,
-    responses={409: {"model": ErrorOut, "description": "Username taken"}} | TOO_MANY_REGISTRATIONS,
+    responses=USERNAME_TAKEN | TOO_MANY_REGISTRATIONS,
 )
 async def register(body: RegisterIn, services: ServicesDep, address: ClientAddress) -> UserOut:
     async with services.attempts.registration(address):

@@ -1,6 +1,7 @@
 """`roomcast bench`: scenarios by name (S1, S2, S3) or free parameters, against roomcast and the
-baselines of `bench/`, each started here pinned to core 0 (the generator runs on core 1), or
-against a running server (`--url`).
+baselines of `roomcast.bench.baselines`, each started here pinned to core 0 (the generator runs
+on core 1), or against a running server (`--url`). `roomcast bench servers` and `roomcast bench
+scaled` are the comparisons of `compare_servers` and `scaled_mode`, which drive this command.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ import argparse
 import asyncio
 import contextlib
 import gc
-import importlib.util
 import math
 import os
 import sys
@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from roomcast.bench.extra import GENERATOR, PLOT, SOCKETIO, missing, missing_extra
 from roomcast.bench.report import (
     GEN_CPU_WARNING,
     ScenarioResult,
@@ -69,6 +70,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "every receiver, loss, errors, server CPU and RSS. Scenarios: S1 (100 rooms x 10 users, "
         "500 -> 10,000 msg/s), S2 (1 room x 1,000 users, up to 150 msg/s), S3 (idle socket memory). "
         "See docs/performance.md.",
+        epilog="Comparisons built on it: `roomcast bench servers` (roomcast under each ASGI server) and "
+        "`roomcast bench scaled` (PostgreSQL, the Redis hop, two workers); each has its own --help.",
     )
     parser.add_argument("scenarios", nargs="*", default=[], help="S1, S2, S3, or none with --rooms/--users")
     parser.add_argument("--quick", action="store_true", help="scaled-down scenarios for a quick look")
@@ -149,7 +152,7 @@ def build_scenarios(args: argparse.Namespace) -> list[Scenario]:
 
 
 def available_targets(requested: str) -> list[str]:
-    from roomcast.bench.targets import KINDS, find_bench_dir
+    from roomcast.bench.targets import KINDS
 
     if requested:
         kinds = [k.strip() for k in requested.split(",") if k.strip()]
@@ -157,12 +160,18 @@ def available_targets(requested: str) -> list[str]:
         if unknown:
             raise SystemExit(f"roomcast bench: unknown target(s) {unknown}; use {', '.join(KINDS)}")
         return kinds
-    kinds = ["roomcast"]
-    if find_bench_dir() is not None:
-        kinds.append("fastapi")
-        if importlib.util.find_spec("socketio") is not None:
-            kinds.append("socketio")
-    return kinds
+    # By default every server that can run here: the socketio baseline only with python-socketio.
+    return [kind for kind in KINDS if kind != "socketio" or not missing([SOCKETIO])]
+
+
+def needed_modules(args: argparse.Namespace) -> list[str]:
+    """What this run imports from the "bench" extra, in this process or in a baseline it starts."""
+    modules = list(GENERATOR)
+    if args.plot is not None:
+        modules.append(PLOT)
+    if not args.url and "socketio" in (k.strip() for k in args.targets.split(",")):
+        modules.append(SOCKETIO)
+    return modules
 
 
 class Progress:
@@ -350,7 +359,19 @@ async def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["servers"]:
+        from roomcast.bench.compare_servers import main as servers_main
+
+        return servers_main(argv[1:])
+    if argv[:1] == ["scaled"]:
+        from roomcast.bench.scaled_mode import main as scaled_main
+
+        return scaled_main(argv[1:])
     args = parse_args(argv)
+    problem = missing_extra(needed_modules(args))
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return 2
     from roomcast.bench.targets import raise_nofile
 
     raise_nofile()

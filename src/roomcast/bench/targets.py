@@ -1,8 +1,9 @@
 """The servers under test: how to start one pinned to a core, watch it, and speak to it.
 
 roomcast is set up over its REST API (users registered and logged in, rooms created and
-joined); the baselines under `bench/` persist nothing and check no token, so their set-up is
-only a URL per socket. Each kind has a small `Dialect` for the frames on an open socket.
+joined); the baselines (`roomcast.bench.baselines`) persist nothing and check no token, so
+their set-up is only a URL per socket. Each kind has a small `Dialect` for the frames on an
+open socket.
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ from roomcast.bench.load import Client
 
 PASSWORD = "bench-password-123"
 KINDS = ("roomcast", "fastapi", "socketio")
+BASELINES = {  # kind -> the module run as `python -m <module> --port N`
+    "fastapi": "roomcast.bench.baselines.fastapi_tutorial",
+    "socketio": "roomcast.bench.baselines.socketio_asgi",
+}
 SERVER_CORE = 0
 LOAD_CORE = 1
 
@@ -108,14 +113,6 @@ def pin_process(pid: int, cores: set[int]) -> None:
     for tid in (int(p.name) for p in tasks.iterdir()) if tasks.exists() else [pid]:
         with contextlib.suppress(OSError):
             os.sched_setaffinity(tid, cores)
-
-
-def find_bench_dir() -> Path | None:
-    here = Path(__file__).resolve()
-    for candidate in (Path.cwd() / "bench", here.parents[3] / "bench"):
-        if (candidate / "baseline_fastapi.py").exists():
-            return candidate
-    return None
 
 
 @dataclass
@@ -301,6 +298,21 @@ class Target:
             self.workdir.cleanup()
 
 
+def roomcast_env(workdir: str) -> dict[str, str]:
+    """The settings of a roomcast under load: a fresh SQLite file in `workdir`, limits out of the way."""
+    return {
+        "DATABASE_URL": f"sqlite+aiosqlite:///{workdir}/bench.db",
+        "JWT_SECRET": "bench-secret-" + uuid.uuid4().hex,
+        "MESSAGE_RATE_LIMIT": "1000000000",
+        "ACTION_RATE_LIMIT": "1000000000/60",  # edits and reactions of --mix
+        "ACCESS_TOKEN_TTL": "86400",
+        # Thousands of users register and connect from one address.
+        "LOGIN_RATE_LIMIT": "1000000000/60",
+        "REGISTER_RATE_LIMIT": "1000000000/60",
+        "MAX_CONNECTIONS_PER_USER": "1000000",
+    }
+
+
 def start_server(kind: str, pin: bool, send_queue_limit: int | None = None) -> Target:
     """Start `kind` on 127.0.0.1:<free port> in a fresh temporary folder, pinned to one core."""
     workdir = tempfile.TemporaryDirectory(prefix=f"roomcast-bench-{kind}-")
@@ -308,25 +320,12 @@ def start_server(kind: str, pin: bool, send_queue_limit: int | None = None) -> T
     env = dict(os.environ)
     if kind == "roomcast":
         command = [sys.executable, "-m", "roomcast", "serve", "--host", "127.0.0.1", "--port", str(port)]
-        env.update(
-            DATABASE_URL=f"sqlite+aiosqlite:///{workdir.name}/bench.db",
-            JWT_SECRET="bench-secret-" + uuid.uuid4().hex,
-            MESSAGE_RATE_LIMIT="1000000000",
-            ACTION_RATE_LIMIT="1000000000/60",  # edits and reactions of --mix
-            ACCESS_TOKEN_TTL="86400",
-            # Thousands of users register and connect from one address.
-            LOGIN_RATE_LIMIT="1000000000/60",
-            REGISTER_RATE_LIMIT="1000000000/60",
-            MAX_CONNECTIONS_PER_USER="1000000",
-        )
+        env.update(roomcast_env(workdir.name))
         if send_queue_limit is not None:
             env["SEND_QUEUE_LIMIT"] = str(send_queue_limit)
         env.pop("REDIS_URL", None)
     else:
-        bench_dir = find_bench_dir()
-        if bench_dir is None:
-            raise RuntimeError("cannot find bench/baseline_*.py (run from the repository root)")
-        command = [sys.executable, str(bench_dir / f"baseline_{kind}.py"), "--port", str(port)]
+        command = [sys.executable, "-m", BASELINES[kind], "--port", str(port)]
     if pin and can_pin() and shutil.which("taskset"):
         command = ["taskset", "-c", str(SERVER_CORE), *command]
     log_path = Path(workdir.name) / "server.log"

@@ -63,7 +63,7 @@ class FrameError(Exception):
         self.detail = detail
 
 
-_SIMPLE = {"typing_start": TypingStart(), "typing_stop": TypingStop(), "ping": Ping()}
+_SIMPLE: dict[str, ClientFrame] = {"typing_start": TypingStart(), "typing_stop": TypingStop(), "ping": Ping()}
 _CHANGES = {
     "edit_message": EDITED,
     "delete_message": DELETED,

@@ -12,9 +12,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import Executable, RowMapping, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from roomcast.storage.queries import messages, rooms, select_messages, users
@@ -143,6 +143,6 @@ class SqlMessageStore:
         records = [record_from_row(row) for row in reversed(rows)]
         return RecentSnapshot(records, rows[0]["room_last_seq"] if rows else 0)
 
-    async def _rows(self, query: Any) -> Sequence[Any]:
+    async def _rows(self, query: Executable) -> Sequence[RowMapping]:
         async with self._engine.connect() as conn:
             return (await conn.execute(query)).mappings().all()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, ClassVar
 
 from sqlalchemy import (
     Boolean,
@@ -12,6 +13,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
     false,
@@ -28,7 +30,10 @@ def utcnow() -> datetime:
 
 
 class Base(DeclarativeBase):
-    pass
+    if TYPE_CHECKING:
+        # Every model here declares its own Table (none maps onto another FromClause), so
+        # `Model.__table__` is a Table, with insert()/update()/delete(), for Core statements.
+        __table__: ClassVar[Table]
 
 
 class User(Base):

@@ -6,9 +6,12 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import RowMapping
 
 REPLY_SNIPPET = 200
 
@@ -107,7 +110,7 @@ def decode_reactions(stored: str | None) -> Reactions:
     return tuple((emoji, tuple(user_ids)) for emoji, user_ids in orjson.loads(stored))
 
 
-def record_from_row(row: Mapping[str, Any]) -> MessageRecord:
+def record_from_row(row: RowMapping | Mapping[str, Any]) -> MessageRecord:
     """A message from a row of `messages` joined with its sender's `username` and, when the
     query selects them, its parent's `p_seq`, `p_username`, `p_content`, `p_deleted`."""
     reply_to = None

@@ -130,7 +130,9 @@ class SqliteBatchStore:
             while True:
                 statement, params = steps.send(self._statements.run(db, statement, params))
         except StopIteration as done:
-            return done.value
+            # What `steps` returned (StopIteration's own `value` is untyped).
+            outcomes: list[Outcome] = done.value
+            return outcomes
 
     def _commit(self) -> None:
         """COMMIT (synced before it is visible, see the module), then checkpoint if due."""

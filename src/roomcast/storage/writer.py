@@ -17,7 +17,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, TypeGuard
 
 from prometheus_client import Histogram
 from sqlalchemy.exc import IntegrityError
@@ -196,7 +196,7 @@ class GroupCommitWriter:
         return await self._store.commit(drafts, lookup, utcnow())
 
 
-def _is_event(outcome: Outcome) -> bool:
+def _is_event(outcome: Outcome) -> TypeGuard[Committed]:
     """Whether the outcome logged a room event (what `on_committed` publishes)."""
     if isinstance(outcome, CommitResult):
         return not outcome.duplicate

@@ -38,6 +38,11 @@ HEARTBEAT = 5.0
 DEAD_AFTER = 15.0
 
 
+def _text(value: bytes | str) -> str:
+    """A hash field or value: bytes from this client (no decode_responses), which redis-py's types do not know."""
+    return value.decode() if isinstance(value, bytes) else value
+
+
 def room_keys(room_id: str, instance_id: str) -> list[str]:
     base = f"presence:{room_id}"
     return [base, f"{base}:connections", f"{base}:counts", f"presence:instance:{instance_id}", INSTANCES]
@@ -121,7 +126,7 @@ class RedisPresence:
             except UNREACHABLE as exc:
                 self._link.lost(exc)
             else:
-                return [PresenceMember(k.decode(), v.decode()) for k, v in users.items()]
+                return [PresenceMember(_text(k), _text(v)) for k, v in users.items()]
         return await self._local.online(room_id)
 
     async def _reregister(self) -> None:

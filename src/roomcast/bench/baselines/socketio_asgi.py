@@ -3,7 +3,7 @@
 Clients connect with `?room=<name>&user=<name>` in the Engine.IO URL; `send_message` is
 emitted to the room (skipping the sender), and the sender gets `message_sent`.
 
-    python bench/baseline_socketio.py --port 8002
+    python -m roomcast.bench.baselines.socketio_asgi --port 8002   # needs python-socketio
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import argparse
 from typing import Any
 from urllib.parse import parse_qs
 
-import socketio
+import socketio  # type: ignore[import-untyped]  # python-socketio ships no type information
 import uvicorn
 from fastapi import FastAPI
 
@@ -26,7 +26,6 @@ async def health_check() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@sio.event
 async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> None:
     query = parse_qs(environ.get("QUERY_STRING", ""))
     room = query.get("room", ["lobby"])[0]
@@ -35,7 +34,6 @@ async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> None:
     await sio.enter_room(sid, room)
 
 
-@sio.event
 async def send_message(sid: str, data: dict[str, Any]) -> None:
     session = await sio.get_session(sid)
     message = {"room_id": session["room"], "sender_username": session["user"], "content": data.get("content")}
@@ -43,8 +41,13 @@ async def send_message(sid: str, data: dict[str, Any]) -> None:
     await sio.emit("message_sent", {"message": message, "client_id": data.get("client_id")}, to=sid)
 
 
+# `sio.on(name, handler)` is `@sio.event` without an untyped decorator.
+sio.on("connect", connect)
+sio.on("send_message", send_message)
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(prog="python -m roomcast.bench.baselines.socketio_asgi")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8002)
     args = parser.parse_args()

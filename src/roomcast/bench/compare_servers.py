@@ -1,6 +1,7 @@
-"""roomcast under each ASGI server and WebSocket implementation, measured by `roomcast bench`.
+"""`roomcast bench servers`: roomcast under each ASGI server and WebSocket implementation,
+measured by `roomcast bench`.
 
-    python bench/compare_servers.py --rates 2000,3000,4000,4500,5000 --duration 8
+    roomcast bench servers --rates 2000,3000,4000,4500,5000 --duration 8
 
 Each server runs the same app (`roomcast.app:create_app`, embedded mode, a fresh SQLite file)
 pinned to core 0; the generator runs on core 1. Only uvicorn's websockets-sansio protocol lets
@@ -19,17 +20,24 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
+from roomcast.bench.extra import GENERATOR, missing_extra
 
-from roomcast.bench.targets import free_port
+# httpx and roomcast.bench.targets (picows, psutil) are imported where they are used, after
+# main() has checked the "bench" extra.
 
 APP = "roomcast.app:create_app"
+# name -> the module run as `python -m <module> <arguments>`, bind arguments left out.
 SERVERS: dict[str, list[str]] = {
     "uvicorn websockets-sansio": ["uvicorn", "--factory", APP, "--ws", "websockets-sansio", "--loop", "uvloop"],
     "uvicorn websockets": ["uvicorn", "--factory", APP, "--ws", "websockets", "--loop", "uvloop"],
     "uvicorn wsproto": ["uvicorn", "--factory", APP, "--ws", "wsproto", "--loop", "uvloop"],
     "hypercorn": ["hypercorn", "--worker-class", "uvloop", f"{APP}()"],
     "granian": ["granian", "--interface", "asgi", "--factory", "--loop", "uvloop", APP],
+}
+NEEDS: dict[str, tuple[str, ...]] = {  # beyond roomcast's own dependencies (uvicorn, websockets, uvloop)
+    "uvicorn wsproto": ("wsproto",),
+    "hypercorn": ("hypercorn",),
+    "granian": ("granian",),
 }
 
 
@@ -44,6 +52,8 @@ def bind_args(name: str, port: int) -> list[str]:
 
 
 def wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    import httpx
+
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -66,25 +76,24 @@ def measure(
     env_extra: dict[str, str] | None = None,
     pin_server: bool = True,
 ) -> str:
-    """Start `command` (plus its bind arguments) on a fresh database, run the scenario against it."""
-    if shutil.which(command[0]) is None:
-        return f"== {name}: not installed (pip install '.[bench]')\n"
+    """Run `python -m <command>` (plus its bind arguments) on a fresh database, the scenario against it."""
+    from roomcast.bench.targets import free_port, roomcast_env
+
     with tempfile.TemporaryDirectory(prefix="roomcast-asgi-") as workdir:
-        env = {
-            **os.environ,
-            "DATABASE_URL": f"sqlite+aiosqlite:///{Path(workdir) / 'bench.db'}",
-            "JWT_SECRET": "bench-secret-bench-secret-bench-secret",
-            "MESSAGE_RATE_LIMIT": "1000000000",
-            "ACCESS_TOKEN_TTL": "86400",
-            **(env_extra or {}),
-        }
+        env = {**os.environ, **roomcast_env(workdir)}
+        env.pop("REDIS_URL", None)  # embedded mode unless `env_extra` says otherwise
+        env.update(env_extra or {})
         subprocess.run([sys.executable, "-m", "roomcast", "migrate"], env=env, check=True, capture_output=True)
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         pin = ["taskset", "-c", "0"] if pin_server and shutil.which("taskset") else []
         log = open(Path(workdir) / "server.log", "wb")  # noqa: SIM115 - closed with the server below
         server = subprocess.Popen(
-            [*pin, *command, *bind_args(name, port)], env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT
+            [*pin, sys.executable, "-m", *command, *bind_args(name, port)],
+            env=env,
+            cwd=workdir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         try:
             wait_healthy(url, server)
@@ -103,16 +112,27 @@ def measure(
             log.close()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="roomcast bench servers", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rates", default="2000,3000,4000,4500,5000")
     parser.add_argument("--duration", type=float, default=8)
     parser.add_argument("--scenario", default="S1")
     parser.add_argument("--servers", default=",".join(SERVERS), help="comma list of: " + ", ".join(SERVERS))
-    args = parser.parse_args()
-    for name in args.servers.split(","):
+    args = parser.parse_args(argv)
+    names = [name.strip() for name in args.servers.split(",") if name.strip()]
+    unknown = [name for name in names if name not in SERVERS]
+    if unknown:
+        parser.error(f"unknown server(s) {', '.join(unknown)}: use {', '.join(SERVERS)}")
+    problem = missing_extra([*GENERATOR, *(m for name in names for m in NEEDS.get(name, ()))], "roomcast bench servers")
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return 2
+    for name in names:
         print(measure(name, SERVERS[name], args.rates, args.duration, args.scenario), flush=True)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,6 +1,7 @@
-"""Scaled mode under `roomcast bench`: PostgreSQL, then the Redis hop, then two workers.
+"""`roomcast bench scaled`: scaled mode under `roomcast bench`: PostgreSQL, then the Redis hop,
+then two workers.
 
-    python bench/scaled_mode.py --rates 1000,2000,3000 --duration 8
+    roomcast bench scaled --rates 1000,2000,3000 --duration 8
 
 1. one worker, PostgreSQL, in-process backend, pinned to core 0: the database alone;
 2. one worker, PostgreSQL, Redis backend, pinned to core 0: the same plus the Redis hop
@@ -17,10 +18,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import sys
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type information
 import redis.asyncio as redis
-from compare_servers import measure
+
+from roomcast.bench.compare_servers import measure
+from roomcast.bench.extra import GENERATOR, missing_extra
+from roomcast.config import redact_url
 
 POSTGRES = os.environ.get("ROOMCAST_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
 REDIS = os.environ.get("ROOMCAST_BENCH_REDIS", "redis://127.0.0.1:6379/5")
@@ -41,12 +46,18 @@ async def fresh_stores() -> None:
         await client.aclose()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="roomcast bench scaled", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rates", default="1000,2000,3000,4000")
     parser.add_argument("--duration", type=float, default=8)
     parser.add_argument("--scenario", default="S1")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    problem = missing_extra(GENERATOR, "roomcast bench scaled")
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return 2
     database = {"DATABASE_URL": f"postgresql+asyncpg://{POSTGRES.split('://', 1)[1]}/{DATABASE}"}
     with_redis = {**database, "REDIS_URL": REDIS}
     runs = [
@@ -55,9 +66,15 @@ def main() -> None:
         ("roomcast, 2 workers, PostgreSQL + Redis", ["roomcast", "serve", "--workers", "2"], with_redis, False),
     ]
     for name, command, env, pinned in runs:
-        asyncio.run(fresh_stores())
+        try:
+            asyncio.run(fresh_stores())
+        except (OSError, asyncpg.PostgresError, redis.RedisError) as exc:
+            stores = f"PostgreSQL ({redact_url(POSTGRES)}) or Redis ({redact_url(REDIS)})"
+            print(f"roomcast bench scaled: cannot reset {stores}: {exc}", file=sys.stderr)
+            return 1
         print(measure(name, command, args.rates, args.duration, args.scenario, env, pinned), flush=True)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

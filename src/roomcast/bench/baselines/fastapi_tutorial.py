@@ -5,12 +5,13 @@ sockets and an `await send_json` loop, the frame serialised again for each socke
 additions so that `roomcast bench` can drive it like roomcast: sockets are grouped by room,
 and the sender gets a `message_sent` frame instead of its own copy.
 
-    python bench/baseline_fastapi.py --port 8001
+    python -m roomcast.bench.baselines.fastapi_tutorial --port 8001
 """
 
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI, WebSocket, WebSocketDisconnect
@@ -27,7 +28,7 @@ class ConnectionManager:
     def disconnect(self, room: str, websocket: WebSocket) -> None:
         self.active_connections[room].remove(websocket)
 
-    async def broadcast(self, room: str, message: dict, sender: WebSocket) -> None:
+    async def broadcast(self, room: str, message: dict[str, Any], sender: WebSocket) -> None:
         for connection in self.active_connections.get(room, []):
             if connection is not sender:
                 await connection.send_json(message)
@@ -61,7 +62,7 @@ async def websocket_endpoint(websocket: WebSocket, room: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(prog="python -m roomcast.bench.baselines.fastapi_tutorial")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8001)
     args = parser.parse_args()
