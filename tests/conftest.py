@@ -22,10 +22,11 @@ import pytest
 import websockets
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
+from uvicorn import Server
 
 from roomcast.app import create_app
 from roomcast.config import Settings, load_settings
-from roomcast.server import Server, uvicorn_config
+from roomcast.server import uvicorn_config
 from roomcast.storage.database import create_engine
 from roomcast.storage.migrate import upgrade_engine
 
@@ -113,6 +114,8 @@ class LiveServer:
     server: Server | None = None
     task: asyncio.Task[None] | None = None
     http: httpx.AsyncClient | None = None
+    # uvicorn settings over roomcast's (e.g. ws="websockets-sansio": the plain ASGI path).
+    server_options: dict[str, Any] = field(default_factory=dict)
     _counter: int = 0
 
     async def start(self, migrate: bool = True) -> LiveServer:
@@ -121,7 +124,7 @@ class LiveServer:
             await upgrade_engine(engine)
             await engine.dispose()
         self.app = create_app(self.settings)
-        self.server = Server(uvicorn_config(self.app, "127.0.0.1", self.port))
+        self.server = Server(uvicorn_config(self.app, "127.0.0.1", self.port, **self.server_options))
         self.task = asyncio.create_task(self.server.serve())
         for _ in range(500):
             if self.server.started:

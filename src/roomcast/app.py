@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, WebSocket
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from roomcast.api import routes_auth, routes_messages, routes_notifications, routes_ops, routes_rooms
 from roomcast.api.contract import install_error_handlers, install_openapi
 from roomcast.api.docs import install_docs
 from roomcast.api.middleware import BodyLimit, SecurityHeaders
 from roomcast.config import Settings, load_settings
-from roomcast.gateway.connection import SERVER_CHANNEL_KEY
+from roomcast.gateway.asgi_peer import AsgiPeer
 from roomcast.gateway.gateway import Gateway
 from roomcast.services.registry import Services
+from roomcast.transport.websocket import GATEWAY_STATE_KEY
 
 log = logging.getLogger("roomcast.app")
 
@@ -29,7 +31,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         services = await Services.build(settings)
         gateway = Gateway(services)
         await gateway.start()
@@ -37,10 +39,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.gateway = gateway
         tune_garbage_collector()
         try:
-            yield
+            # The lifespan state reaches roomcast's own WebSocket protocol (`roomcast.transport`).
+            yield {GATEWAY_STATE_KEY: gateway}
         finally:
             await gateway.drain()
             await services.close()
+            if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+                from prometheus_client import multiprocess
+
+                multiprocess.mark_process_dead(os.getpid())  # its live gauges stop counting
 
     app = FastAPI(
         title="roomcast",
@@ -59,9 +66,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.websocket("/ws/{room_id}")
     async def websocket_endpoint(websocket: WebSocket, room_id: str) -> None:
-        await websocket.app.state.gateway.serve(websocket, room_id)
+        # Only under servers other than roomcast's own transport, which serves /ws/ itself.
+        await websocket.app.state.gateway.serve(AsgiPeer(websocket), room_id)
 
-    app.add_middleware(CaptureServerChannel)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
     install_error_handlers(app)
@@ -69,18 +76,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_openapi(app, settings)
     _mount_web_client(app, settings)
     return app
-
-
-class CaptureServerChannel:
-    """Keeps the server's own `send` in a WebSocket scope, for `gateway.connection`'s fast path."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket":
-            scope[SERVER_CHANNEL_KEY] = send
-        await self.app(scope, receive, send)
 
 
 def tune_garbage_collector() -> None:

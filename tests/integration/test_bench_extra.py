@@ -92,7 +92,7 @@ def test_the_socketio_baseline_without_python_socketio_names_the_extra(tmp_path:
     assert_names_the_extra(done, "roomcast bench", "python-socketio")
 
 
-def test_compare_servers_without_its_server_names_the_extra(tmp_path: Path) -> None:
+def test_server_comparison_without_its_server_names_the_extra(tmp_path: Path) -> None:
     done = bench_without(["granian"], "servers", "--servers", "granian", cwd=tmp_path)
     assert_names_the_extra(done, "roomcast bench servers", "granian")
 

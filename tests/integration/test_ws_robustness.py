@@ -173,7 +173,7 @@ async def test_a_slow_consumer_is_closed_with_1013_and_the_room_keeps_flowing(st
             while sum(c.user_id == slow.id for c in gateway.hub.connections()) > 1:  # noqa: ASYNC110
                 await asyncio.sleep(0.05)
         remaining = [c for c in gateway.hub.connections() if c.user_id == slow.id]
-        assert len(remaining) == 1 and remaining[0].websocket is not None
+        assert len(remaining) == 1 and remaining[0].peer is not None
         assert REGISTRY.get_sample_value("roomcast_errors_total", {"type": "slow_consumer"}) >= 1
         await b.send("ping")
         await b.expect("pong")

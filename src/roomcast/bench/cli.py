@@ -1,7 +1,7 @@
 """`roomcast bench`: scenarios by name (S1, S2, S3) or free parameters, against roomcast and the
 baselines of `roomcast.bench.baselines`, each started here pinned to core 0 (the generator runs
 on core 1), or against a running server (`--url`). `roomcast bench servers` and `roomcast bench
-scaled` are the comparisons of `compare_servers` and `scaled_mode`, which drive this command.
+scaled` are the comparisons of `server_comparison` and `scaled_mode`, which drive this command.
 """
 
 from __future__ import annotations
@@ -202,7 +202,7 @@ async def run_scenario(
     scenario: Scenario, target_kind: str, args: argparse.Namespace, progress: Progress
 ) -> ScenarioResult:
     from roomcast.bench.load import Fleet, StepCounters
-    from roomcast.bench.targets import Target, guess_kind, start_server
+    from roomcast.bench.targets import Target, guess_kind, launch_target
 
     if args.url:
         target = Target(args.kind or guess_kind(args.url), args.url.rstrip("/"), args.server_pid)
@@ -210,7 +210,7 @@ async def run_scenario(
             raise RuntimeError(f"--mix needs roomcast; {args.url} runs {target.kind}, which has no edits or reactions")
     else:
         progress(f"[{target_kind} {scenario.name}] starting the server")
-        target = await asyncio.to_thread(start_server, target_kind, not args.no_pin, args.send_queue_limit)
+        target = await asyncio.to_thread(launch_target, target_kind, not args.no_pin, args.send_queue_limit)
     tag = f"[{target.kind} {scenario.name}]"
     result = ScenarioResult(
         scenario.name, target.kind, scenario.rooms, scenario.users, slo_ms=scenario.slo_ms, mix=args.mix
@@ -360,9 +360,9 @@ async def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str]) -> int:
     if argv[:1] == ["servers"]:
-        from roomcast.bench.compare_servers import main as servers_main
+        from roomcast.bench.server_comparison import main as comparison_main
 
-        return servers_main(argv[1:])
+        return comparison_main(argv[1:])
     if argv[:1] == ["scaled"]:
         from roomcast.bench.scaled_mode import main as scaled_main
 

@@ -23,8 +23,8 @@ import sys
 import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type information
 import redis.asyncio as redis
 
-from roomcast.bench.compare_servers import measure
 from roomcast.bench.extra import GENERATOR, missing_extra
+from roomcast.bench.server_comparison import measure
 from roomcast.config import redact_url
 
 POSTGRES = os.environ.get("ROOMCAST_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")

@@ -313,7 +313,7 @@ def roomcast_env(workdir: str) -> dict[str, str]:
     }
 
 
-def start_server(kind: str, pin: bool, send_queue_limit: int | None = None) -> Target:
+def launch_target(kind: str, pin: bool, send_queue_limit: int | None = None) -> Target:
     """Start `kind` on 127.0.0.1:<free port> in a fresh temporary folder, pinned to one core."""
     workdir = tempfile.TemporaryDirectory(prefix=f"roomcast-bench-{kind}-")
     port = free_port()

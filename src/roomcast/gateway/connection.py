@@ -1,12 +1,11 @@
-"""One WebSocket connection: its identity, how frames reach its socket, and its slow-consumer limit.
+"""One WebSocket connection: its identity, how frames reach its peer, and its slow-consumer limit.
 
-Under uvicorn's websockets-sansio protocol a connection writes finished frames to the transport
-itself (held briefly by the `WriteCoalescer` during a broadcast); on any other server it queues
-them for a writer task. Either way sending never waits, so a slow socket never holds back a
-room: when more than SEND_QUEUE_LIMIT frames or SEND_QUEUE_BYTES bytes wait, the connection is
-abandoned: what it holds is dropped, a 1013 close frame goes out behind the whole frames
-already written, and the TCP connection lingers at most CLOSE_LINGER seconds for the client to
-read it — a client that reads again sees 1013 and recovers with `since_seq`.
+Frames go to the peer (`gateway.peer`) whole, held briefly by the `WriteCoalescer` during a
+broadcast. Sending never waits, so a slow socket never holds back a room: when more than
+SEND_QUEUE_LIMIT frames or SEND_QUEUE_BYTES bytes wait, the connection is abandoned: what it
+holds is dropped, a 1013 close frame goes out behind the whole frames already written, and the
+peer lingers a while for the client to read it — a client that reads again sees 1013 and
+recovers with `since_seq`.
 """
 
 from __future__ import annotations
@@ -16,25 +15,15 @@ import contextlib
 import logging
 import time
 import uuid
-from collections import deque
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
 
-from starlette.types import Message
-from starlette.websockets import WebSocket, WebSocketState
-
+from roomcast.gateway.peer import Peer
 from roomcast.observability import metrics
 from roomcast.observability.throttle import ThrottledLog
-from roomcast.protocol.codec import websocket_close_frame, websocket_text_frame
-
-SERVER_CHANNEL_KEY = "roomcast.server_channel"
+from roomcast.protocol.codec import websocket_text_frame
 
 log = logging.getLogger("roomcast.gateway")
 
-CLOSE_TIMEOUT = 2.0
-# How long an abandoned (slow) socket may take to read its close frame before it is cut.
-CLOSE_LINGER = 10.0
 _slow_log = ThrottledLog(log, level=logging.WARNING)
 
 
@@ -58,25 +47,6 @@ class TokenBucket:
             return False
         self.tokens -= 1
         return True
-
-
-def server_protocol(websocket: WebSocket) -> Any | None:
-    """uvicorn's websockets-sansio protocol serving this socket, when that is the server.
-
-    It writes each ASGI send straight to its transport and queues each received frame, so the
-    gateway can write whole frames to the transport itself and take received frames from the
-    protocol, skipping the middleware wrappers around `send` and `receive`.
-    `CaptureServerChannel` (app.py) keeps the server's own `send` in the scope for this.
-    """
-    send = websocket.scope.get(SERVER_CHANNEL_KEY)
-    protocol = getattr(send, "__self__", None)
-    if type(protocol).__name__ != "WebSocketsSansIOProtocol":
-        return None
-    transport = getattr(protocol, "transport", None)
-    # Duck-typed: uvloop's transports do not derive from asyncio's classes.
-    if all(hasattr(transport, name) for name in ("write", "get_write_buffer_size", "is_closing")):
-        return protocol
-    return None
 
 
 class WriteCoalescer:
@@ -110,34 +80,23 @@ class WriteCoalescer:
 
 
 class Connection:
-    # Slots: every delivery reads a dozen of these attributes, and a plain instance dict stops
-    # sharing keys (and its attribute reads lose their fast path) past 30 attributes.
+    # Slots: every delivery reads a dozen of these attributes.
     __slots__ = (
-        "_abandoned",
-        "_close_code",
-        "_close_reason",
         "_closing",
         "_coalescer",
         "_finisher",
         "_held",
-        "_linger",
         "_out",
         "_out_size",
-        "_queue",
-        "_queue_size",
         "_ready",
-        "_transport",
         "_unflushed",
-        "_wakeup",
-        "_writer",
         "closed",
         "expiry_timer",
         "frames",
         "id",
+        "peer",
         "queue_bytes",
         "queue_limit",
-        "reader",
-        "receive",
         "room_id",
         "seen_seq",
         "session_id",
@@ -145,12 +104,11 @@ class Connection:
         "typing_timer",
         "user_id",
         "username",
-        "websocket",
     )
 
     def __init__(
         self,
-        websocket: WebSocket,
+        peer: Peer,
         room_id: str,
         user_id: str,
         username: str,
@@ -160,7 +118,7 @@ class Connection:
         session_id: str = "",
     ) -> None:
         self.id = uuid.uuid4().hex
-        self.websocket = websocket
+        self.peer = peer
         self.room_id = room_id
         self.user_id = user_id
         self.username = username
@@ -175,77 +133,49 @@ class Connection:
         self.seen_seq = 0
         self._ready = False
         self._held: list[tuple[int, bytes, bytes]] = []
-        self._queue: deque[bytes] = deque()
-        self._queue_size = 0  # bytes in _queue
-        self._wakeup = asyncio.Event()
         self._closing = False
-        self._close_code = 1000
-        self._close_reason = ""
-        self._writer: asyncio.Task[None] | None = None
-        # The task reading this socket; interrupted when the server closes the connection so
-        # that the handler returns at once instead of waiting for the peer's close frame.
-        self.reader: asyncio.Task[None] | None = None
         self.closed = asyncio.Event()
-        protocol = server_protocol(websocket)
-        self._transport: asyncio.WriteTransport | None = protocol.transport if protocol is not None else None
-        # The next received ASGI message: straight from the server's queue when we can.
-        self.receive: Callable[[], Awaitable[Message]] = protocol.receive if protocol is not None else websocket.receive
-        # Frames written since the transport's buffer was last empty: those still waiting.
+        # Frames written since the peer's buffer was last empty: those still waiting.
         self._unflushed = 0
         self._coalescer = coalescer
-        self._out: list[bytes] = []  # frames held by the coalescer, not yet written
+        self._out: list[tuple[bytes, bytes]] = []  # frames held by the coalescer, not yet written
         self._out_size = 0  # bytes in _out
         self._finisher: asyncio.Future[None] | None = None
-        self._abandoned = False
-        self._linger: asyncio.TimerHandle | None = None
 
     @property
     def is_closing(self) -> bool:
         return self._closing
 
-    def start_writer(self) -> None:
-        if self._transport is None:
-            self._writer = asyncio.create_task(self._write_loop(), name=f"ws-writer-{self.id}")
-
     def send(self, frame: bytes, wire: bytes | None = None) -> None:
         """Send one JSON text frame; `wire` is its RFC 6455 form when the caller already built it."""
         if self._closing:
             return
-        transport = self._transport
-        if transport is not None:
-            if transport.is_closing():
-                return
-            buffered = transport.get_write_buffer_size()
-            if buffered == 0:
-                self._unflushed = len(self._out)
-            elif self._unflushed >= self.queue_limit or buffered + self._out_size > self.queue_bytes:
-                self._too_slow(self._unflushed, buffered + self._out_size)
-                return
-            self._unflushed += 1
-            data = wire if wire is not None else websocket_text_frame(frame)
-            coalescer = self._coalescer
-            if coalescer.holding:
-                if not self._out:
-                    coalescer.dirty.append(self)
-                self._out.append(data)
-                self._out_size += len(data)
-            else:
-                transport.write(data)
+        peer = self.peer
+        if peer.is_closing():
             return
-        if len(self._queue) >= self.queue_limit or self._queue_size + len(frame) > self.queue_bytes:
-            self._too_slow(len(self._queue), self._queue_size)
+        buffered = peer.buffered()
+        if buffered == 0:
+            self._unflushed = len(self._out)
+        elif self._unflushed >= self.queue_limit or buffered + self._out_size > self.queue_bytes:
+            self._too_slow(self._unflushed, buffered + self._out_size)
             return
-        self._queue.append(frame)
-        self._queue_size += len(frame)
-        self._wakeup.set()
+        self._unflushed += 1
+        data = wire if wire is not None else websocket_text_frame(frame)
+        coalescer = self._coalescer
+        if coalescer.holding:
+            if not self._out:
+                coalescer.dirty.append(self)
+            self._out.append((frame, data))
+            self._out_size += len(data)
+        else:
+            peer.write([(frame, data)])
 
     def flush(self) -> None:
         """Write the frames the coalescer held, as one write."""
         out, self._out = self._out, []
         self._out_size = 0
-        transport = self._transport
-        if out and transport is not None and not transport.is_closing():
-            transport.write(out[0] if len(out) == 1 else b"".join(out))
+        if out and not self.peer.is_closing():
+            self.peer.write(out)
 
     def _too_slow(self, frames: int, size: int) -> None:
         _slow_log.log(
@@ -260,41 +190,15 @@ class Connection:
         self.abandon(1013, "send queue full")
 
     def abandon(self, code: int, reason: str) -> None:
-        """Close a socket whose client is not reading: drop what waits here, then the close frame.
-
-        The server's regular close waits for the socket to drain, which a client that does not
-        read never lets happen; so the close frame is written behind the whole frames already
-        handed to the transport, and the connection is cut if it is still not read after
-        CLOSE_LINGER seconds.
-        """
+        """Close a socket whose client is not reading: drop what waits here, then the close frame
+        behind the whole frames already written (the peer cuts it if it stays unread)."""
         if self._closing:
             return
         self._closing = True
-        transport = self._transport
-        self._abandoned = transport is not None
-        self._close_code = code
-        self._close_reason = reason
         self._out.clear()
         self._out_size = 0
-        self._queue.clear()
-        self._queue_size = 0
-        if transport is not None:
-            if not transport.is_closing():
-                transport.write(websocket_close_frame(code, reason))
-                self._linger = asyncio.get_running_loop().call_later(CLOSE_LINGER, self._hang_up, transport)
-            self.closed.set()
-            if self.reader is not None:
-                self.reader.cancel()
-        elif self._writer is not None:
-            # The writer is stuck on a full socket buffer: interrupt it so that it closes now.
-            self._writer.cancel()
-
-    @staticmethod
-    def _hang_up(transport: asyncio.WriteTransport) -> None:
-        if transport.get_write_buffer_size() > 0:
-            transport.abort()
-        elif not transport.is_closing():
-            transport.close()  # everything, the close frame included, is with the kernel: FIN after it
+        self.peer.abandon(code, reason)
+        self.closed.set()
 
     def deliver_message(self, seq: int, frame: bytes, wire: bytes) -> None:
         """A live room event (`new_message`, `message_updated`): held until `connected` is out,
@@ -314,54 +218,24 @@ class Connection:
             self.deliver_message(seq, frame, wire)
 
     def close(self, code: int, reason: str = "") -> None:
-        """Flush what is queued (up to CLOSE_TIMEOUT), then close with `code`."""
+        """Write what is held, then close with `code` (the close handshake is bounded)."""
         if self._closing:
             return
         self.flush()
         self._closing = True
-        self._close_code = code
-        self._close_reason = reason
-        if self._transport is not None:
-            self._finisher = asyncio.ensure_future(self._finish())
-        else:
-            self._wakeup.set()
+        self._finisher = asyncio.ensure_future(self._finish(code, reason))
 
-    async def _write_loop(self) -> None:
-        ws = self.websocket
+    async def _finish(self, code: int, reason: str) -> None:
         try:
-            while True:
-                await self._wakeup.wait()
-                self._wakeup.clear()
-                while self._queue:
-                    frame = self._queue.popleft()
-                    self._queue_size -= len(frame)
-                    await ws.send_text(frame.decode())
-                if self._closing:
-                    break
-        except Exception:
-            self._closing = True
+            await self.peer.close(code, reason)
         finally:
-            await self._finish()
-
-    async def _finish(self) -> None:
-        ws = self.websocket
-        connected = ws.application_state == WebSocketState.CONNECTED and ws.client_state == WebSocketState.CONNECTED
-        if connected and not self._abandoned:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(ws.close(self._close_code, self._close_reason), CLOSE_TIMEOUT)
-        self.closed.set()
-        if self.reader is not None:
-            self.reader.cancel()
+            self.closed.set()
 
     async def wait_closed(self, timeout: float) -> None:
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.closed.wait(), timeout)
-        except TimeoutError:
-            if self._writer is not None:
-                self._writer.cancel()
 
     def cancel_timers(self) -> None:
-        # Not the linger: it outlives the handler, bounding how long an abandoned socket stays.
         for timer in (self.typing_timer, self.expiry_timer):
             if timer is not None:
                 timer.cancel()

@@ -20,13 +20,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from roomcast.backends.base import PresenceMember
 from roomcast.gateway.admission import Admission, origin_allowed, parse_since_seq
 from roomcast.gateway.connection import Connection
 from roomcast.gateway.hub import CONTROL_CHANNEL, Hub
 from roomcast.gateway.membership import MembershipLease
+from roomcast.gateway.peer import Peer
 from roomcast.observability import metrics
 from roomcast.observability.throttle import ThrottledLog
 from roomcast.protocol import codec
@@ -75,6 +75,7 @@ class Gateway:
         self._in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
+        self._drain: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await self.hub.start()
@@ -100,8 +101,17 @@ class Gateway:
         frame = codec.user_frame("user_left", member.user_id, member.username)
         await self.hub.publish(room_id, Envelope("event", frame, user_id=member.user_id))
 
+    def start_drain(self) -> None:
+        """The server's graceful shutdown began (it asks each socket): drain, once."""
+        if self._drain is None:
+            self._drain = asyncio.ensure_future(self.drain())
+
     async def drain(self) -> None:
         """SIGTERM: commit and deliver what is in flight, then close every socket with 1001."""
+        if self.closing:
+            if self._drain is not None and self._drain is not asyncio.current_task():
+                await self._drain
+            return
         self.closing = True
         await self.lease.stop()
         await self.services.messages.writer.stop()
@@ -114,24 +124,24 @@ class Gateway:
             connection.close(1001, "server shutting down")
         await asyncio.gather(*(c.wait_closed(3) for c in connections))
 
-    async def serve(self, websocket: WebSocket, room_id: str) -> None:
+    async def serve(self, peer: Peer, room_id: str) -> None:
         settings = self.services.settings
-        if not origin_allowed(websocket.headers.get("origin"), websocket.headers.get("host"), settings.origins):
+        if not origin_allowed(peer.headers.get("origin"), peer.headers.get("host"), settings.origins):
             refusals.log("origin", "connection refused", reason="origin not allowed")
-            await websocket.close(1008)  # before the handshake: the client gets HTTP 403
+            await peer.refuse()  # before the handshake: the client gets HTTP 403
             return
-        await websocket.accept()
+        await peer.accept()
         if self.closing:
-            await websocket.close(1001, "server shutting down")
+            await peer.close(1001, "server shutting down")
             return
         try:
-            admitted = await self._admit(websocket, room_id)
+            admitted = await self._admit(peer, room_id)
         except Admission as refusal:
             refusals.log(refusal.reason, "connection refused", reason=refusal.reason)
-            await websocket.close(1008, refusal.reason)
+            await peer.close(1008, refusal.reason)
             return
         connection = Connection(
-            websocket,
+            peer,
             room_id,
             str(admitted.actor.user_id),
             admitted.actor.username,
@@ -143,24 +153,19 @@ class Gateway:
         slots = self.services.backends.connections
         if not await slots.acquire(connection.user_id, connection.id, settings.max_connections_per_user):
             refusals.log("too many connections", "connection refused", reason="too many connections")
-            await websocket.close(1008, "too many connections")
+            await peer.close(1008, "too many connections")
             return
         try:
-            # The session runs in a task of its own: every wakeup (one or two per message) then
-            # resumes a short coroutine chain instead of the server's and middleware's frames too.
-            # Cancelling this handler cancels the session with it.
-            await asyncio.create_task(self._session(connection, admitted))
+            await self._session(connection, admitted)
         finally:
             await slots.release(connection.user_id, connection.id)
 
     async def _session(self, connection: Connection, admitted: Admitted) -> None:
         room_id = connection.room_id
         actor, last_seq = admitted.actor, admitted.last_seq
-        connection.start_writer()
         await self.hub.attach(connection, last_seq)
         presence = self.services.backends.presence
         member = PresenceMember(connection.user_id, connection.username)
-        connection.reader = asyncio.current_task()
         try:
             # Registered first, read again second: a removal committed before this read is seen
             # here, one committed after it finds the socket registered and kicks it.
@@ -179,15 +184,6 @@ class Gateway:
                 extra={"user_id": connection.user_id, "room_id": room_id, "connection": connection.id},
             )
             await self._receive_loop(connection, actor)
-        except WebSocketDisconnect:
-            pass
-        except asyncio.CancelledError:
-            if not connection.closed.is_set():
-                raise
-            # The server closed this connection (slow consumer, expiry, removal): not an error.
-            task = asyncio.current_task()
-            if task is not None:
-                task.uncancel()
         except Exception:
             log.exception("connection handler failed", extra={"user_id": connection.user_id, "room_id": room_id})
             metrics.ERRORS.labels(type="handler").inc()
@@ -195,8 +191,8 @@ class Gateway:
         finally:
             await self._part(connection, member)
 
-    async def _admit(self, websocket: WebSocket, room_id: str) -> Admitted:
-        params = websocket.query_params
+    async def _admit(self, peer: Peer, room_id: str) -> Admitted:
+        params = peer.query
         token = params.get("token")
         if not token:
             raise Admission("invalid token")
@@ -241,14 +237,12 @@ class Gateway:
         connection.mark_ready()
 
     async def _receive_loop(self, connection: Connection, actor: Actor) -> None:
-        receive = connection.receive
+        receive = connection.peer.receive
         while not connection.is_closing:
-            message = await receive()
-            if message["type"] == "websocket.disconnect":
-                connection.websocket.client_state = WebSocketState.DISCONNECTED
-                return
-            text = message.get("text")
+            text = await receive()
             if text is None:
+                return
+            if not isinstance(text, str):
                 connection.send(codec.error_frame("binary frames are not supported", "send JSON text frames"))
                 continue
             received_at = time.perf_counter()
@@ -391,7 +385,6 @@ class Gateway:
         await self.hub.publish(connection.room_id, Envelope("event", frame, user_id=connection.user_id))
 
     async def _part(self, connection: Connection, member: PresenceMember) -> None:
-        connection.reader = None
         connection.cancel_timers()
         connection.close(1000)
         await self.hub.detach(connection)

@@ -4,9 +4,10 @@ measured by `roomcast bench`.
     roomcast bench servers --rates 2000,3000,4000,4500,5000 --duration 8
 
 Each server runs the same app (`roomcast.app:create_app`, embedded mode, a fresh SQLite file)
-pinned to core 0; the generator runs on core 1. Only uvicorn's websockets-sansio protocol lets
-the gateway write finished frames to the transport itself (gateway/connection.py); on every
-other server the gateway falls back to `websocket.send_text` from a writer task per socket.
+pinned to core 0; the generator runs on core 1. Under uvicorn with roomcast's own WebSocket
+protocol (`roomcast.transport`, what `roomcast serve` runs) the gateway writes finished frames to
+the socket; under every other server and WebSocket implementation it goes through plain ASGI
+(`gateway.asgi_peer`: `websocket.send_text` from a writer task per socket).
 """
 
 from __future__ import annotations
@@ -28,6 +29,17 @@ from roomcast.bench.extra import GENERATOR, missing_extra
 APP = "roomcast.app:create_app"
 # name -> the module run as `python -m <module> <arguments>`, bind arguments left out.
 SERVERS: dict[str, list[str]] = {
+    "uvicorn, roomcast transport": [
+        "uvicorn",
+        "--factory",
+        APP,
+        "--ws",
+        "roomcast.transport.websocket:WebSocketProtocol",
+        "--loop",
+        "uvloop",
+        "--ws-max-size",
+        "65536",
+    ],
     "uvicorn websockets-sansio": ["uvicorn", "--factory", APP, "--ws", "websockets-sansio", "--loop", "uvloop"],
     "uvicorn websockets": ["uvicorn", "--factory", APP, "--ws", "websockets", "--loop", "uvloop"],
     "uvicorn wsproto": ["uvicorn", "--factory", APP, "--ws", "wsproto", "--loop", "uvloop"],
@@ -74,7 +86,7 @@ def measure(
     duration: float,
     scenario: str,
     env_extra: dict[str, str] | None = None,
-    pin_server: bool = True,
+    pinned: bool = True,
 ) -> str:
     """Run `python -m <command>` (plus its bind arguments) on a fresh database, the scenario against it."""
     from roomcast.bench.targets import free_port, roomcast_env
@@ -86,7 +98,7 @@ def measure(
         subprocess.run([sys.executable, "-m", "roomcast", "migrate"], env=env, check=True, capture_output=True)
         port = free_port()
         url = f"http://127.0.0.1:{port}"
-        pin = ["taskset", "-c", "0"] if pin_server and shutil.which("taskset") else []
+        pin = ["taskset", "-c", "0"] if pinned and shutil.which("taskset") else []
         log = open(Path(workdir) / "server.log", "wb")  # noqa: SIM115 - closed with the server below
         server = subprocess.Popen(
             [*pin, sys.executable, "-m", *command, *bind_args(name, port)],

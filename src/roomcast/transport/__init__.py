@@ -1,0 +1,1 @@
+"""roomcast's own WebSocket transport (see `transport.websocket`)."""
