@@ -72,6 +72,9 @@ class WebSocketProtocol(asyncio.Protocol):
         self._fragments: list[bytes] = []
         self._fragment_opcode: Opcode | None = None
         self._gone = False
+        # The handshake is done and no close has begun: what every write checks, kept as a plain
+        # attribute (the protocol's `state` is a property).
+        self._open = False
         self._lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._session: asyncio.Task[None] | None = None
         self._ping_timer: asyncio.TimerHandle | None = None
@@ -132,6 +135,7 @@ class WebSocketProtocol(asyncio.Protocol):
     async def accept(self) -> None:
         if self._response is not None and self._ws.state is State.CONNECTING:
             self._ws.send_response(self._response)
+            self._open = True
             self._flush()
             self._schedule_ping()
 
@@ -152,20 +156,17 @@ class WebSocketProtocol(asyncio.Protocol):
         return self._inbox.popleft()
 
     def write(self, frames: list[tuple[bytes, bytes]]) -> None:
-        transport = self._transport
-        if transport is None or transport.is_closing() or self._ws.state is not State.OPEN:
-            return
-        transport.write(frames[0][1] if len(frames) == 1 else b"".join(wire for _, wire in frames))
+        if self._open and self._transport is not None:
+            self._transport.write(frames[0][1] if len(frames) == 1 else b"".join([wire for _, wire in frames]))
 
     def buffered(self) -> int:
-        transport = self._transport
-        return transport.get_write_buffer_size() if transport is not None else 0
+        return self._transport.get_write_buffer_size() if self._transport is not None else 0
 
     def is_closing(self) -> bool:
-        transport = self._transport
-        return transport is None or transport.is_closing() or self._ws.state is not State.OPEN
+        return not self._open or self._transport is None or self._transport.is_closing()
 
     async def close(self, code: int, reason: str) -> None:
+        self._open = False
         if self._ws.state is State.OPEN:
             self._ws.send_close(code, reason)
             self._flush()
@@ -174,6 +175,7 @@ class WebSocketProtocol(asyncio.Protocol):
         self._hang_up()
 
     def abandon(self, code: int, reason: str) -> None:
+        self._open = False
         if self._ws.state is State.OPEN:
             self._ws.send_close(code, reason)
             self._flush()
@@ -245,6 +247,7 @@ class WebSocketProtocol(asyncio.Protocol):
             self._waiter.set_result(None)
 
     def _set_gone(self) -> None:
+        self._open = False
         if not self._gone:
             self._gone = True
             if self._waiter is not None and not self._waiter.done():
