@@ -124,8 +124,12 @@ async def test_sigterm_commits_and_delivers_in_flight_sends_then_closes_with_100
             room = (await http.post("/api/rooms", json={"name": "t", "members": ["bob_t"]}, headers=headers)).json()
         url = f"ws://127.0.0.1:{port}/ws/{room['id']}?token="
         async with websockets.connect(url + tokens["alice_t"]) as a, websockets.connect(url + tokens["bob_t"]) as b:
-            await a.recv()
-            await b.recv()
+            # Each socket's `connected` (presence frames of the other may come first): only
+            # then do the sends begin, so every one of them reaches bob as a `new_message`.
+            for ws in (a, b):
+                async with asyncio.timeout(10):
+                    while orjson.loads(await ws.recv())["type"] != "connected":
+                        pass
             burst = 50
             for n in range(burst):
                 await a.send(orjson.dumps({"type": "send_message", "data": {"content": f"secret-{n}"}}).decode())
