@@ -11,9 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol
 
-# What `receive` answers once the peer is gone (closed, vanished, or protocol error).
-GONE = None
-
 
 class Peer(Protocol):
     @property

@@ -63,7 +63,6 @@ class WebSocketProtocol(asyncio.Protocol):
         self._lifespan_state = app_state
         self._ws = ServerProtocol(max_size=config.ws_max_size)
         self._transport: asyncio.Transport | None = None
-        self._request: Request | None = None
         self._response: Response | None = None
         self._headers: dict[str, str] = {}
         self._query: dict[str, str] = {}
@@ -196,7 +195,7 @@ class WebSocketProtocol(asyncio.Protocol):
         if response.status_code != 101:  # not a valid WebSocket handshake
             self._ws.send_response(response)
             return
-        self._request, self._response = request, response
+        self._response = response
         self._headers = {name.lower(): value for name, value in request.headers.raw_items()}
         self._query = dict(parse_qsl(target.query, keep_blank_values=True))
         session = asyncio.ensure_future(gateway.serve(self, unquote(match.group(1))))
