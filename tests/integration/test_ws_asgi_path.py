@@ -27,8 +27,10 @@ async def test_the_plain_asgi_path_carries_the_protocol(
         owner, bob = await live.user(), await live.user()
         room = await live.room(owner, bob)
         a = await live.connect(room["id"], owner)
-        b = await live.connect(room["id"], bob)
+        # bob joins only once alice is in: otherwise his join may precede her subscription and
+        # she sees him in her own `connected` instead of a `user_joined`.
         assert (await a.expect("connected"))["user"]["id"] == owner.id
+        b = await live.connect(room["id"], bob)
         await b.expect("connected")
         assert (await a.expect("user_joined"))["user_id"] == bob.id
         await a.send("send_message", content="over plain ASGI", client_id="asgi-1")
