@@ -67,7 +67,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.websocket("/ws/{room_id}")
     async def websocket_endpoint(websocket: WebSocket, room_id: str) -> None:
         # Only under servers other than roomcast's own transport, which serves /ws/ itself.
-        await websocket.app.state.gateway.serve(AsgiPeer(websocket), room_id)
+        peer = AsgiPeer(websocket)
+        await websocket.app.state.gateway.serve(peer, room_id)
+        await peer.pump()
 
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)

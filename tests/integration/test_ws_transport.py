@@ -586,3 +586,63 @@ async def test_a_binary_frame_gets_an_error_frame_and_the_connection_stays_open(
     await ws.expect("pong")
     ws.send_json("send_message", content="after binary", client_id="ab")
     assert (await ws.expect("message_sent"))["client_id"] == "ab"
+
+
+# --- event-driven connections (no task while a socket is idle) ---------------------------------
+
+
+def roomcast_tasks() -> list[asyncio.Task[Any]]:
+    """The live server's tasks that run roomcast's own code (the test and uvicorn excluded)."""
+    tasks = []
+    for task in asyncio.all_tasks():
+        code = getattr(task.get_coro(), "cr_code", None)
+        if code is not None and f"{os.sep}roomcast{os.sep}" in code.co_filename:
+            tasks.append(task)
+    return tasks
+
+
+async def test_an_idle_socket_holds_no_task_of_its_own(live: LiveServer, raw: RawClients) -> None:
+    """Under the own transport a socket's frames are handled in its callbacks: once admitted,
+    twenty idle sockets leave no task behind (a task per socket would be twenty)."""
+    users = [await live.user() for _ in range(20)]
+    room = await room_of(live, *users)
+    before = len(roomcast_tasks())
+    sockets = [await raw.connect(room["id"], user) for user in users]
+    async with asyncio.timeout(WAIT):
+        while len(roomcast_tasks()) > before:  # noqa: ASYNC110 (no event says "no task left")
+            await asyncio.sleep(0.02)
+    assert len(roomcast_tasks()) == before
+    sockets[0].send_json("ping")  # and each is still served
+    assert (await sockets[0].recv_json())["type"] in ("pong", "user_joined")
+
+
+async def test_frames_written_in_one_burst_are_answered_in_order(
+    start_server: Any,
+) -> None:
+    """A client that pipelines far more frames than the session holds back (its reading pauses
+    meanwhile) gets every one handled, in the order sent: sends commit with increasing seq."""
+    live = await start_server(MESSAGE_RATE_LIMIT=1000)
+    raw = RawClients(live)
+    try:
+        alice, bob = await live.user(), await live.user()
+        room = await room_of(live, alice, bob)
+        ws = await raw.connect(room["id"], alice)
+        burst = 150
+        ws.transport.write(
+            b"".join(
+                encode_frame(OP_TEXT, json_payload("send_message", content=f"m{n}", client_id=f"c{n}"))
+                for n in range(burst)
+            )
+            + encode_frame(OP_TEXT, json_payload("ping"))
+        )
+        confirmed: list[tuple[str, int]] = []
+        async with asyncio.timeout(30):
+            while True:
+                frame = await ws.recv_json(timeout=30)
+                if frame["type"] == "message_sent":
+                    confirmed.append((frame["data"]["client_id"], frame["data"]["message"]["seq"]))
+                elif frame["type"] == "pong":
+                    break
+        assert confirmed == [(f"c{n}", n + 1) for n in range(burst)]
+    finally:
+        raw.hang_up_all()

@@ -1,8 +1,9 @@
 """The plain ASGI path: a `Peer` over Starlette's WebSocket, for servers other than roomcast's own.
 
-Frames wait in a queue for a writer task that hands each to the server's `send`; slower than
-the own transport (`roomcast.transport`), which writes finished frames to the socket, but any
-ASGI server can carry it.
+Frames wait in a queue for a writer task that hands each to the server's `send`, and a pump
+(the endpoint's own task) reads the server's `receive` for the listener; slower than the own
+transport (`roomcast.transport`), which writes finished frames to the socket and reads in its
+callbacks, but any ASGI server can carry it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Mapping
 
 from starlette.websockets import WebSocket
 
+from roomcast.gateway.peer import Listener
 from roomcast.transport.websocket import CLOSE_TIMEOUT
 
 
@@ -29,6 +31,9 @@ class AsgiPeer:
         self._closing = False
         self._gone = False
         self._closer: asyncio.Future[None] | None = None
+        self._listener: Listener | None = None
+        self._reading = asyncio.Event()
+        self._reading.set()
 
     @property
     def headers(self) -> Mapping[str, str]:
@@ -45,18 +50,34 @@ class AsgiPeer:
     async def refuse(self) -> None:
         await self._websocket.close(1008)  # before the handshake: the client gets HTTP 403
 
-    async def receive(self) -> str | bytes | None:
-        if self._gone:
-            return None
-        message = await self._websocket.receive()
-        if message["type"] == "websocket.disconnect":
+    def listen(self, listener: Listener) -> None:
+        self._listener = listener
+
+    def pause_reading(self) -> None:
+        self._reading.clear()
+
+    def resume_reading(self) -> None:
+        self._reading.set()
+
+    async def pump(self) -> None:
+        """Read the client's messages for the listener until it is gone (the endpoint's task):
+        returns at once if the gateway never listened (it refused or closed the socket)."""
+        listener = self._listener
+        if listener is None:
+            return
+        try:
+            while not self._gone:
+                await self._reading.wait()
+                message = await self._websocket.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                text: str | None = message.get("text")
+                listener.on_message(text if text is not None else message.get("bytes") or b"")
+        except Exception:  # the server's receive fails once the socket is closed
+            pass
+        finally:
             self._gone = True
-            return None
-        text: str | None = message.get("text")
-        if text is not None:
-            return text
-        data: bytes = message.get("bytes") or b""
-        return data
+            listener.on_gone()
 
     def write(self, frames: list[tuple[bytes, bytes]]) -> None:
         if self._closing:

@@ -1,4 +1,4 @@
-"""The /ws/{room_id} endpoint (SPEC §4): admission, the receive loop, presence and typing.
+"""The /ws/{room_id} endpoint (SPEC §4): admission, each client frame, presence and typing.
 
 Admission, in order: the browser Origin (refused before the handshake: HTTP 403), the
 token and its session, `since_seq`, the room membership, the user's connection slot (
@@ -7,6 +7,9 @@ the membership is read once more, so a removal that raced the handshake either s
 registered socket (and kicks it) or is seen by the second read. After that the kick, the
 membership lease (gateway.membership) and the group commit's own participant check keep a
 removed user out.
+
+Once admitted, the socket's `Session` (gateway.session) takes its frames as they arrive and
+`handle` answers each; nothing waits on an idle socket's behalf.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from roomcast.gateway.connection import Connection
 from roomcast.gateway.hub import CONTROL_CHANNEL, Hub
 from roomcast.gateway.membership import MembershipLease
 from roomcast.gateway.peer import Peer
+from roomcast.gateway.session import Session, Work
 from roomcast.observability import metrics
 from roomcast.observability.throttle import ThrottledLog
 from roomcast.protocol import codec
@@ -76,6 +80,7 @@ class Gateway:
         self._idle = asyncio.Event()
         self._idle.set()
         self._drain: asyncio.Task[None] | None = None
+        self._ending: set[asyncio.Task[None]] = set()  # sessions whose socket is gone, parting
 
     async def start(self) -> None:
         await self.hub.start()
@@ -123,6 +128,8 @@ class Gateway:
         for connection in connections:
             connection.close(1001, "server shutting down")
         await asyncio.gather(*(c.wait_closed(3) for c in connections))
+        if self._ending:
+            await asyncio.wait(self._ending, timeout=5)
 
     async def serve(self, peer: Peer, room_id: str) -> None:
         settings = self.services.settings
@@ -156,40 +163,45 @@ class Gateway:
             await peer.close(1008, "too many connections")
             return
         try:
-            await self._session(connection, admitted)
-        finally:
-            await slots.release(connection.user_id, connection.id)
+            opened = await self._open(connection, admitted)
+        except Exception:
+            log.exception(
+                "connection handler failed", extra={"user_id": connection.user_id, "room_id": connection.room_id}
+            )
+            metrics.ERRORS.labels(type="handler").inc()
+            connection.close(1011, "internal error")
+            opened = False
+        if opened:
+            peer.listen(Session(connection, admitted.actor, self.handle, self._end))
+        else:
+            await self._part(connection)
 
-    async def _session(self, connection: Connection, admitted: Admitted) -> None:
+    async def _open(self, connection: Connection, admitted: Admitted) -> bool:
+        """Register the connection, greet it (`connected`) and announce it; False if refused."""
         room_id = connection.room_id
         actor, last_seq = admitted.actor, admitted.last_seq
         await self.hub.attach(connection, last_seq)
-        presence = self.services.backends.presence
+        # Registered first, read again second: a removal committed before this read is seen
+        # here, one committed after it finds the socket registered and kicks it.
+        pair = (uuid.UUID(room_id), actor.user_id)
+        if pair not in await self.services.rooms.participants_among([pair]):
+            refusals.log("not a participant", "connection refused", reason="not a participant")
+            connection.close(1008, "not a participant")
+            return False
         member = PresenceMember(connection.user_id, connection.username)
-        try:
-            # Registered first, read again second: a removal committed before this read is seen
-            # here, one committed after it finds the socket registered and kicks it.
-            pair = (uuid.UUID(room_id), actor.user_id)
-            if pair not in await self.services.rooms.participants_among([pair]):
-                refusals.log("not a participant", "connection refused", reason="not a participant")
-                connection.close(1008, "not a participant")
-                return
-            first = await presence.join(room_id, member, connection.id)
-            await self._send_connected(connection, actor, last_seq, admitted.since_seq)
-            self._schedule_expiry(connection, admitted.expires_at)
-            if first:
-                await self._announce(connection, "user_joined")
-            log.info(
-                "connected",
-                extra={"user_id": connection.user_id, "room_id": room_id, "connection": connection.id},
-            )
-            await self._receive_loop(connection, actor)
-        except Exception:
-            log.exception("connection handler failed", extra={"user_id": connection.user_id, "room_id": room_id})
-            metrics.ERRORS.labels(type="handler").inc()
-            connection.close(1011, "internal error")
-        finally:
-            await self._part(connection, member)
+        first = await self.services.backends.presence.join(room_id, member, connection.id)
+        await self._send_connected(connection, actor, last_seq, admitted.since_seq)
+        self._schedule_expiry(connection, admitted.expires_at)
+        if first:
+            await self._announce(connection, "user_joined")
+        log.info("connected", extra={"user_id": connection.user_id, "room_id": room_id, "connection": connection.id})
+        return True
+
+    def _end(self, session: Session) -> None:
+        """The session's socket is gone and what it sent is handled: part, in the background."""
+        ending = asyncio.ensure_future(self._part(session.connection))
+        self._ending.add(ending)
+        ending.add_done_callback(self._ending.discard)
 
     async def _admit(self, peer: Peer, room_id: str) -> Admitted:
         params = peer.query
@@ -236,38 +248,35 @@ class Gateway:
         connection.send(codec.encode_frame("connected", data))
         connection.mark_ready()
 
-    async def _receive_loop(self, connection: Connection, actor: Actor) -> None:
-        receive = connection.peer.receive
-        while not connection.is_closing:
-            text = await receive()
-            if text is None:
-                return
-            if not isinstance(text, str):
-                connection.send(codec.error_frame("binary frames are not supported", "send JSON text frames"))
-                continue
-            received_at = time.perf_counter()
-            try:
-                frame = decode_client_frame(text)
-            except FrameError as exc:
-                connection.send(codec.error_frame(exc.error, exc.detail))
-                continue
-            if isinstance(frame, SendMessage):
-                await self._send_message(connection, actor, frame, received_at)
-                continue
-            if isinstance(frame, ChangeMessage):
-                await self._change_message(connection, actor, frame, received_at)
-                continue
-            if not connection.frames.take():
-                connection.send(codec.error_frame("too many frames", "slow down"))
-                continue
-            if isinstance(frame, Ping):
-                connection.send(codec.pong_frame())
-            elif isinstance(frame, TypingStart):
-                await self._typing_start(connection)
-            elif isinstance(frame, TypingStop):
-                await self._typing_stop(connection)
-            elif isinstance(frame, Auth):
-                actor = await self._reauthenticate(connection, actor, frame.token)
+    def handle(self, session: Session, message: str | bytes) -> Work | None:
+        """Answer one client frame; what must await comes back as a coroutine for the session."""
+        connection = session.connection
+        if not isinstance(message, str):
+            connection.send(codec.error_frame("binary frames are not supported", "send JSON text frames"))
+            return None
+        received_at = time.perf_counter()
+        try:
+            frame = decode_client_frame(message)
+        except FrameError as exc:
+            connection.send(codec.error_frame(exc.error, exc.detail))
+            return None
+        if isinstance(frame, SendMessage):
+            return self._send_message(connection, session.actor, frame, received_at)
+        if isinstance(frame, ChangeMessage):
+            return self._change_message(connection, session.actor, frame, received_at)
+        if not connection.frames.take():
+            connection.send(codec.error_frame("too many frames", "slow down"))
+            return None
+        if isinstance(frame, Ping):
+            connection.send(codec.pong_frame())
+            return None
+        if isinstance(frame, TypingStart):
+            return self._typing_start(connection)
+        if isinstance(frame, TypingStop):
+            return self._typing_stop(connection)
+        if isinstance(frame, Auth):
+            return self._reauthenticate(session, frame.token)
+        return None
 
     async def _send_message(self, connection: Connection, actor: Actor, frame: SendMessage, received_at: float) -> None:
         if connection.typing:
@@ -358,21 +367,22 @@ class Gateway:
             connection.typing = False
             await self._announce(connection, "user_stopped_typing")
 
-    async def _reauthenticate(self, connection: Connection, actor: Actor, token: str) -> Actor:
+    async def _reauthenticate(self, session: Session, token: str) -> None:
+        connection = session.connection
         try:
             claims = self.services.tokens.decode(token)
         except DomainError as exc:
             connection.send(codec.error_frame(exc.detail, "the current token stays in use"))
-            return actor
+            return
         if str(claims.user_id) != connection.user_id:
             connection.send(codec.error_frame("invalid token", "token belongs to another user"))
-            return actor
+            return
         if not await self.services.sessions.is_active(claims.session_id):
             connection.send(codec.error_frame("logged out", "that token's session has ended"))
-            return actor
+            return
         self._schedule_expiry(connection, claims.expires_at)
         connection.session_id = claims.session_id
-        return Actor(claims.user_id, claims.username)
+        session.actor = Actor(claims.user_id, claims.username)
 
     def _schedule_expiry(self, connection: Connection, expires_at: float) -> None:
         if connection.expiry_timer is not None:
@@ -384,7 +394,8 @@ class Gateway:
         frame = codec.user_frame(kind, connection.user_id, connection.username)
         await self.hub.publish(connection.room_id, Envelope("event", frame, user_id=connection.user_id))
 
-    async def _part(self, connection: Connection, member: PresenceMember) -> None:
+    async def _part(self, connection: Connection) -> None:
+        """The socket is done: out of the hub and the room's presence, its slot given back."""
         connection.cancel_timers()
         connection.close(1000)
         await self.hub.detach(connection)
@@ -392,10 +403,14 @@ class Gateway:
             if connection.typing:
                 connection.typing = False
                 await self._announce(connection, "user_stopped_typing")
-            if await self.services.backends.presence.leave(connection.room_id, member.user_id, connection.id):
+            if await self.services.backends.presence.leave(connection.room_id, connection.user_id, connection.id):
                 await self._announce(connection, "user_left")
         except Exception:
             log.exception("presence cleanup failed", extra={"room_id": connection.room_id})
+        try:
+            await self.services.backends.connections.release(connection.user_id, connection.id)
+        except Exception:
+            log.exception("connection slot release failed", extra={"user_id": connection.user_id})
         await connection.wait_closed(3)
         log.info(
             "disconnected",

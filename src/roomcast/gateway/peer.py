@@ -1,15 +1,25 @@
 """One WebSocket as the gateway sees it, whichever server carries it.
 
 Under `roomcast serve` the peer is roomcast's own protocol (`roomcast.transport`), which
-writes whole frames to its socket; under any other ASGI server it is `AsgiPeer`, which hands
-each frame to the server's `send` from a writer task. The gateway and `Connection` use only
-this interface: one connection type, one write path.
+writes whole frames to its socket and hands each frame it parses to its listener from its
+`data_received` callback; under any other ASGI server it is `AsgiPeer`, which hands each frame
+to the server's `send` from a writer task and reads from a pump task. The gateway and
+`Connection` use only this interface: one connection type, one write path, and no task or
+coroutine waiting on an idle socket's behalf under the own transport.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Protocol
+
+
+class Listener(Protocol):
+    """Who takes a peer's messages: called from the transport's callbacks, so it never blocks."""
+
+    def on_message(self, message: str | bytes) -> None: ...
+
+    def on_gone(self) -> None: ...
 
 
 class Peer(Protocol):
@@ -31,9 +41,17 @@ class Peer(Protocol):
         """Answer the handshake with HTTP 403 (before `accept`)."""
         ...
 
-    async def receive(self) -> str | bytes | None:
-        """The next whole message from the client, or None once the peer is gone."""
+    def listen(self, listener: Listener) -> None:
+        """From now on hand every whole message from the client to `listener`, first those that
+        arrived before this call, then `on_gone` once the client is gone (at once if it already
+        is). The handshake's headers and query are not kept after this."""
         ...
+
+    def pause_reading(self) -> None:
+        """Read nothing more from the client until `resume_reading` (its listener is behind)."""
+        ...
+
+    def resume_reading(self) -> None: ...
 
     def write(self, frames: list[tuple[bytes, bytes]]) -> None:
         """Send text frames, each as (JSON, its RFC 6455 bytes), in order; never waits."""

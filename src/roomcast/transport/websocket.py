@@ -4,12 +4,13 @@ uvicorn parses the HTTP request, sees the upgrade, and hands the socket to this 
 (`ws=WebSocketProtocol`): from then on the bytes are ours. The RFC 6455 parsing, the
 handshake, pings, the close handshake and the limits (1009 past `ws_max_size`, 1002 on an
 unmasked or malformed frame) are websockets' sans-I/O `ServerProtocol`; this class joins
-fragments, checks UTF-8 (1007), hands whole messages to the gateway's session, and writes
-the gateway's finished frames to the transport as they are. The gateway is found in the
-ASGI lifespan state, which uvicorn passes to every protocol (`app_state`).
+fragments, checks UTF-8 (1007), hands whole messages to the gateway's listener from
+`data_received`, and writes the gateway's finished frames to the transport as they are. The
+gateway is found in the ASGI lifespan state, which uvicorn passes to every protocol
+(`app_state`).
 
-No task waits on an idle socket's behalf: the gateway's session is one task, reading
-`receive`, and keepalive pings are timers.
+No task waits on an idle socket's behalf: a task runs the handshake's admission, the
+listener starts one only while a frame's work awaits, and keepalive pings are timers.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from websockets.http11 import Request, Response
 from websockets.protocol import State
 from websockets.server import ServerProtocol
 
-from roomcast.gateway.peer import Peer
+from roomcast.gateway.peer import Listener, Peer
 
 log = logging.getLogger("roomcast.transport")
 
@@ -51,6 +52,31 @@ class Gateway(Protocol):
 
 
 class WebSocketProtocol(asyncio.Protocol):
+    # Slots: every open socket holds one, and a dict would be most of its size.
+    __slots__ = (
+        "_config",
+        "_fragment_opcode",
+        "_fragments",
+        "_gone",
+        "_headers",
+        "_inbox",
+        "_lifespan_state",
+        "_linger",
+        "_listener",
+        "_lost",
+        "_open",
+        "_paused",
+        "_ping_timer",
+        "_pong_timer",
+        "_query",
+        "_response",
+        "_served",
+        "_state",
+        "_told_gone",
+        "_transport",
+        "_ws",
+    )
+
     def __init__(
         self,
         config: Config,
@@ -66,16 +92,19 @@ class WebSocketProtocol(asyncio.Protocol):
         self._response: Response | None = None
         self._headers: dict[str, str] = {}
         self._query: dict[str, str] = {}
-        self._inbox: deque[str | bytes | None] = deque()
-        self._waiter: asyncio.Future[None] | None = None
+        # Messages that arrive before the gateway listens (during admission).
+        self._inbox: deque[str | bytes] = deque()
+        self._listener: Listener | None = None
         self._fragments: list[bytes] = []
         self._fragment_opcode: Opcode | None = None
         self._gone = False
+        self._told_gone = False
+        self._paused = False
         # The handshake is done and no close has begun: what every write checks, kept as a plain
         # attribute (the protocol's `state` is a property).
         self._open = False
         self._lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._session: asyncio.Task[None] | None = None
+        self._served = False  # the gateway took this socket (a session began)
         self._ping_timer: asyncio.TimerHandle | None = None
         self._pong_timer: asyncio.TimerHandle | None = None
         self._linger: asyncio.TimerHandle | None = None
@@ -116,7 +145,7 @@ class WebSocketProtocol(asyncio.Protocol):
     def shutdown(self) -> None:
         """uvicorn's graceful shutdown: the gateway drains (commits, delivers, closes with 1001)."""
         gateway = self._gateway()
-        if self._session is not None and gateway is not None:
+        if self._served and gateway is not None:
             gateway.start_drain()
         elif self._transport is not None:
             self._transport.close()
@@ -134,6 +163,7 @@ class WebSocketProtocol(asyncio.Protocol):
     async def accept(self) -> None:
         if self._response is not None and self._ws.state is State.CONNECTING:
             self._ws.send_response(self._response)
+            self._response = None
             self._open = True
             self._flush()
             self._schedule_ping()
@@ -143,16 +173,24 @@ class WebSocketProtocol(asyncio.Protocol):
             self._ws.send_response(self._ws.reject(403, "Forbidden\n"))
             self._flush()
 
-    async def receive(self) -> str | bytes | None:
-        while not self._inbox:
-            if self._gone:
-                return None
-            self._waiter = asyncio.get_running_loop().create_future()
-            try:
-                await self._waiter
-            finally:
-                self._waiter = None
-        return self._inbox.popleft()
+    def listen(self, listener: Listener) -> None:
+        self._listener = listener
+        self._headers, self._query, self._response = {}, {}, None
+        inbox = self._inbox
+        while inbox:
+            listener.on_message(inbox.popleft())
+        if self._gone:
+            self._tell_gone()
+
+    def pause_reading(self) -> None:
+        if not self._paused and self._transport is not None and not self._transport.is_closing():
+            self._paused = True
+            self._transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        if self._paused and self._transport is not None and not self._transport.is_closing():
+            self._paused = False
+            self._transport.resume_reading()
 
     def write(self, frames: list[tuple[bytes, bytes]]) -> None:
         if self._open and self._transport is not None:
@@ -198,16 +236,18 @@ class WebSocketProtocol(asyncio.Protocol):
         self._response = response
         self._headers = {name.lower(): value for name, value in request.headers.raw_items()}
         self._query = dict(parse_qsl(target.query, keep_blank_values=True))
-        session = asyncio.ensure_future(gateway.serve(self, unquote(match.group(1))))
-        self._session = session
-        self._state.tasks.add(session)
-        session.add_done_callback(self._on_session_done)
+        admission = asyncio.ensure_future(gateway.serve(self, unquote(match.group(1))))
+        self._served = True
+        self._state.tasks.add(admission)
+        admission.add_done_callback(self._on_admission_done)
 
-    def _on_session_done(self, session: asyncio.Task[None]) -> None:
-        self._state.tasks.discard(session)
-        if not session.cancelled() and session.exception() is not None:
-            log.error("session failed", exc_info=session.exception())
-        if self._transport is not None and not self._transport.is_closing() and self._linger is None:
+    def _on_admission_done(self, admission: asyncio.Task[None]) -> None:
+        self._state.tasks.discard(admission)
+        if not admission.cancelled() and admission.exception() is not None:
+            log.error("session failed", exc_info=admission.exception())
+        # Refused or closed during admission: the gateway never listened, so nobody else will
+        # hang up.
+        if self._listener is None and self._linger is None:
             self._hang_up()
 
     def _on_frame(self, frame: Frame) -> None:
@@ -240,17 +280,23 @@ class WebSocketProtocol(asyncio.Protocol):
             return
         self._push(text)
 
-    def _push(self, message: str | bytes | None) -> None:
-        self._inbox.append(message)
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(None)
+    def _push(self, message: str | bytes) -> None:
+        listener = self._listener
+        if listener is not None:
+            listener.on_message(message)
+        else:
+            self._inbox.append(message)
 
     def _set_gone(self) -> None:
         self._open = False
         if not self._gone:
             self._gone = True
-            if self._waiter is not None and not self._waiter.done():
-                self._waiter.set_result(None)
+            self._tell_gone()
+
+    def _tell_gone(self) -> None:
+        if self._listener is not None and not self._told_gone:
+            self._told_gone = True
+            self._listener.on_gone()
 
     def _flush(self) -> None:
         transport = self._transport
