@@ -82,6 +82,7 @@ class WriteCoalescer:
 class Connection:
     # Slots: every delivery reads a dozen of these attributes.
     __slots__ = (
+        "_closed",
         "_closing",
         "_coalescer",
         "_finisher",
@@ -90,7 +91,6 @@ class Connection:
         "_out_size",
         "_ready",
         "_unflushed",
-        "closed",
         "expiry_timer",
         "frames",
         "id",
@@ -134,7 +134,8 @@ class Connection:
         self._ready = False
         self._held: list[tuple[int, bytes, bytes]] = []
         self._closing = False
-        self.closed = asyncio.Event()
+        # Done once the peer is closed (a future, not an Event: every idle socket holds one).
+        self._closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         # Frames written since the peer's buffer was last empty: those still waiting.
         self._unflushed = 0
         self._coalescer = coalescer
@@ -198,7 +199,7 @@ class Connection:
         self._out.clear()
         self._out_size = 0
         self.peer.abandon(code, reason)
-        self.closed.set()
+        self._mark_closed()
 
     def deliver_message(self, seq: int, frame: bytes, wire: bytes) -> None:
         """A live room event (`new_message`, `message_updated`): held until `connected` is out,
@@ -229,11 +230,15 @@ class Connection:
         try:
             await self.peer.close(code, reason)
         finally:
-            self.closed.set()
+            self._mark_closed()
+
+    def _mark_closed(self) -> None:
+        if not self._closed.done():
+            self._closed.set_result(None)
 
     async def wait_closed(self, timeout: float) -> None:
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.closed.wait(), timeout)
+            await asyncio.wait_for(asyncio.shield(self._closed), timeout)
 
     def cancel_timers(self) -> None:
         for timer in (self.typing_timer, self.expiry_timer):

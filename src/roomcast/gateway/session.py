@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -43,7 +42,7 @@ class Session:
         self.actor = actor  # replaced when the client sends a fresh token (`auth`)
         self._handle = handle
         self._end = end
-        self._backlog: deque[str | bytes] = deque()
+        self._backlog: list[str | bytes] = []  # short: reading pauses at BACKLOG_LIMIT
         self._busy = False
         self._gone = False
         self._paused = False
@@ -81,7 +80,7 @@ class Session:
                 return
             if not backlog or self.connection.is_closing:
                 break
-            message = backlog.popleft()
+            message = backlog.pop(0)
         self._run_out()
 
     def _resume(self, task: asyncio.Future[None]) -> None:
@@ -89,7 +88,7 @@ class Session:
         if not task.cancelled() and task.exception() is not None:
             self._failed(task.exception())
         elif self._backlog and not self.connection.is_closing:
-            self._run(self._backlog.popleft())
+            self._run(self._backlog.pop(0))
         else:
             self._run_out()
         if self._gone and not self._busy:

@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections import deque
 from collections.abc import Mapping
 from typing import Any, Protocol, cast
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -54,6 +53,7 @@ class Gateway(Protocol):
 class WebSocketProtocol(asyncio.Protocol):
     # Slots: every open socket holds one, and a dict would be most of its size.
     __slots__ = (
+        "_backed_up",
         "_config",
         "_fragment_opcode",
         "_fragments",
@@ -93,13 +93,15 @@ class WebSocketProtocol(asyncio.Protocol):
         self._headers: dict[str, str] = {}
         self._query: dict[str, str] = {}
         # Messages that arrive before the gateway listens (during admission).
-        self._inbox: deque[str | bytes] = deque()
+        self._inbox: list[str | bytes] = []
         self._listener: Listener | None = None
         self._fragments: list[bytes] = []
         self._fragment_opcode: Opcode | None = None
         self._gone = False
         self._told_gone = False
         self._paused = False
+        # Bytes wait in the transport (the kernel's buffer is full): told by pause_writing.
+        self._backed_up = False
         # The handshake is done and no close has begun: what every write checks, kept as a plain
         # attribute (the protocol's `state` is a property).
         self._open = False
@@ -114,6 +116,9 @@ class WebSocketProtocol(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # A stream transport; uvloop's do not derive from asyncio's classes, so no isinstance.
         self._transport = cast(asyncio.Transport, transport)
+        # Told of the first byte that waits and of the moment none does: the connection's
+        # slow-consumer limits ask the buffer's size only while something waits.
+        self._transport.set_write_buffer_limits(high=0, low=0)
         self._state.connections.add(self)  # type: ignore[arg-type]  # uvicorn drains what is here
 
     def data_received(self, data: bytes) -> None:
@@ -141,6 +146,12 @@ class WebSocketProtocol(asyncio.Protocol):
         self._set_gone()
         if not self._lost.done():
             self._lost.set_result(None)
+
+    def pause_writing(self) -> None:
+        self._backed_up = True
+
+    def resume_writing(self) -> None:
+        self._backed_up = False
 
     def shutdown(self) -> None:
         """uvicorn's graceful shutdown: the gateway drains (commits, delivers, closes with 1001)."""
@@ -176,9 +187,9 @@ class WebSocketProtocol(asyncio.Protocol):
     def listen(self, listener: Listener) -> None:
         self._listener = listener
         self._headers, self._query, self._response = {}, {}, None
-        inbox = self._inbox
-        while inbox:
-            listener.on_message(inbox.popleft())
+        inbox, self._inbox = self._inbox, []
+        for message in inbox:
+            listener.on_message(message)
         if self._gone:
             self._tell_gone()
 
@@ -197,7 +208,9 @@ class WebSocketProtocol(asyncio.Protocol):
             self._transport.write(frames[0][1] if len(frames) == 1 else b"".join([wire for _, wire in frames]))
 
     def buffered(self) -> int:
-        return self._transport.get_write_buffer_size() if self._transport is not None else 0
+        if not self._backed_up or self._transport is None:
+            return 0
+        return self._transport.get_write_buffer_size()
 
     def is_closing(self) -> bool:
         return not self._open or self._transport is None or self._transport.is_closing()
