@@ -154,6 +154,27 @@ class ConnectionRegistry(Protocol):
     async def close(self) -> None: ...
 
 
+class DrainBarrier(Protocol):
+    """Instances shutting down together wait for each other's in-flight sends (SPEC §4).
+
+    A draining instance says so (`begin`), commits and publishes what it took in, then says it
+    is done (`end`) and waits (`wait_for_peers`, bounded) until no other instance that began
+    draining is still at it; after that, everything those instances took in is in the
+    database, for the gateway to deliver before it closes its sockets with 1001. An instance
+    that dies while draining stops counting after a TTL. Peers signalled at the same moment
+    begin within `SETTLE` seconds of each other (uvicorn looks at its exit flag every 0.1 s),
+    so the wait never ends sooner than that. In one process there is nobody to wait for.
+    """
+
+    async def begin(self) -> None: ...
+
+    async def end(self) -> None: ...
+
+    async def wait_for_peers(self, timeout: float) -> None: ...
+
+    async def close(self) -> None: ...
+
+
 @dataclass(slots=True)
 class Backends:
     pubsub: PubSub
@@ -161,9 +182,10 @@ class Backends:
     rate_limiter: RateLimiter
     cache: RecentCache
     connections: ConnectionRegistry
+    drain: DrainBarrier
     kind: str
     health: Callable[[], Awaitable[dict[str, object]]]
 
     async def close(self) -> None:
-        for part in (self.pubsub, self.presence, self.rate_limiter, self.cache, self.connections):
+        for part in (self.pubsub, self.presence, self.rate_limiter, self.cache, self.connections, self.drain):
             await part.close()

@@ -112,18 +112,28 @@ class Gateway:
             self._drain = asyncio.ensure_future(self.drain())
 
     async def drain(self) -> None:
-        """SIGTERM: commit and deliver what is in flight, then close every socket with 1001."""
+        """SIGTERM: commit and deliver what is in flight, then close every socket with 1001.
+
+        In flight on any instance that drains at the same time, too (backends.base.DrainBarrier):
+        once they have all committed, each catches its sockets up from the database, since
+        a peer's publications may still be on their way."""
         if self.closing:
             if self._drain is not None and self._drain is not asyncio.current_task():
                 await self._drain
             return
         self.closing = True
+        barrier = self.services.backends.drain
+        await barrier.begin()
         await self.lease.stop()
         await self.services.messages.writer.stop()
         try:
             await asyncio.wait_for(self._idle.wait(), 5)
         except TimeoutError:
             log.warning("in-flight sends still pending at shutdown")
+        await barrier.end()
+        if self.services.settings.scaled:
+            await barrier.wait_for_peers(5)
+            await self.hub.catch_up()
         connections = self.hub.connections()
         for connection in connections:
             connection.close(1001, "server shutting down")

@@ -52,6 +52,15 @@ class Hub:
 
     async def resync(self) -> None:
         """After a pub/sub outage: deliver, in seq order, what each room committed meanwhile."""
+        await self.catch_up()
+        if self.on_resynced is not None:
+            try:
+                await self.on_resynced()
+            except Exception:
+                log.exception("post-resync check failed")
+
+    async def catch_up(self) -> None:
+        """Deliver from the database, in seq order, what each room committed past its last delivery."""
         for room_id, channel in list(self.rooms.items()):
             while True:
                 after = channel.last_seq
@@ -63,11 +72,6 @@ class Hub:
                 self._fan_out_missed(channel, missed)
                 if len(missed) < RESYNC_BATCH:
                     break
-        if self.on_resynced is not None:
-            try:
-                await self.on_resynced()
-            except Exception:
-                log.exception("post-resync check failed")
 
     async def attach(self, connection: Connection, room_last_seq: int) -> None:
         channel = self.rooms.get(connection.room_id)

@@ -16,6 +16,7 @@ derived from stored names):
 | `connections:{user_id}` | zset | `{instance_id}:{connection_id}` → acquired at (ms): the user's live WebSockets |
 | `connection_instance:{instance_id}` | set | `{user_id}\\|{connection_id}` owned by that instance |
 | `connection_instances` | zset | instance_id → last heartbeat of its connection registry (ms, Redis time) |
+| `draining` | zset | instance_id → until when (ms, Redis time) it is committing its in-flight sends at shutdown |
 
 The atomic steps are Lua scripts in `lua/` (package data). Each module's docstring says what
 it does while Redis is unreachable: the instance keeps serving its own sockets from local
@@ -27,6 +28,7 @@ from __future__ import annotations
 from roomcast.backends.base import Backends
 from roomcast.backends.redis.cache import RedisRecentCache
 from roomcast.backends.redis.connections import RedisConnectionRegistry
+from roomcast.backends.redis.drain import RedisDrainBarrier
 from roomcast.backends.redis.link import RedisLink, RedisUnavailable, redacted
 from roomcast.backends.redis.presence import RedisPresence
 from roomcast.backends.redis.pubsub import RedisPubSub
@@ -37,7 +39,7 @@ __all__ = ["RedisUnavailable", "check_redis", "create_redis_backends"]
 
 
 async def create_redis_backends(settings: Settings) -> Backends:
-    """Connect (or raise RedisUnavailable) and build the five backends on one link."""
+    """Connect (or raise RedisUnavailable) and build the backends on one link."""
     link = RedisLink(settings.redis_url)
     # Callbacks run in this order when Redis returns: cache, presence, connections, then pub/sub catch-up.
     cache = RedisRecentCache(link)
@@ -54,6 +56,7 @@ async def create_redis_backends(settings: Settings) -> Backends:
         rate_limiter=rate_limiter,
         cache=cache,
         connections=connections,
+        drain=RedisDrainBarrier(link),
         kind="redis",
         health=link.health,
     )
