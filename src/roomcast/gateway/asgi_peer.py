@@ -87,6 +87,10 @@ class AsgiPeer:
             self._queued += len(frame)
         self._wakeup.set()
 
+    @property
+    def clear(self) -> bool:
+        return not self._closing and self._queued == 0
+
     def buffered(self) -> int:
         return self._queued
 

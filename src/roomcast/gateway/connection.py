@@ -152,14 +152,17 @@ class Connection:
         if self._closing:
             return
         peer = self.peer
-        if peer.is_closing():
-            return
-        buffered = peer.buffered()
-        if buffered == 0:
+        if peer.clear:  # the common case: two attribute reads
             self._unflushed = len(self._out)
-        elif self._unflushed >= self.queue_limit or buffered + self._out_size > self.queue_bytes:
-            self._too_slow(self._unflushed, buffered + self._out_size)
-            return
+        else:
+            if peer.is_closing():
+                return
+            buffered = peer.buffered()
+            if buffered == 0:
+                self._unflushed = len(self._out)
+            elif self._unflushed >= self.queue_limit or buffered + self._out_size > self.queue_bytes:
+                self._too_slow(self._unflushed, buffered + self._out_size)
+                return
         self._unflushed += 1
         data = wire if wire is not None else websocket_text_frame(frame)
         coalescer = self._coalescer

@@ -53,6 +53,11 @@ class Peer(Protocol):
 
     def resume_reading(self) -> None: ...
 
+    @property
+    def clear(self) -> bool:
+        """Open, and nothing handed to `write` still waits: asked before every send, so cheap."""
+        ...
+
     def write(self, frames: list[tuple[bytes, bytes]]) -> None:
         """Send text frames, each as (JSON, its RFC 6455 bytes), in order; never waits."""
         ...

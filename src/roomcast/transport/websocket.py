@@ -75,6 +75,7 @@ class WebSocketProtocol(asyncio.Protocol):
         "_told_gone",
         "_transport",
         "_ws",
+        "clear",
     )
 
     def __init__(
@@ -105,6 +106,7 @@ class WebSocketProtocol(asyncio.Protocol):
         # The handshake is done and no close has begun: what every write checks, kept as a plain
         # attribute (the protocol's `state` is a property).
         self._open = False
+        self.clear = False  # open and nothing waiting: what every send asks first (Peer.clear)
         self._lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._served = False  # the gateway took this socket (a session began)
         self._ping_timer: asyncio.TimerHandle | None = None
@@ -149,9 +151,11 @@ class WebSocketProtocol(asyncio.Protocol):
 
     def pause_writing(self) -> None:
         self._backed_up = True
+        self.clear = False
 
     def resume_writing(self) -> None:
         self._backed_up = False
+        self.clear = self._open
 
     def shutdown(self) -> None:
         """uvicorn's graceful shutdown: the gateway drains (commits, delivers, closes with 1001)."""
@@ -176,6 +180,7 @@ class WebSocketProtocol(asyncio.Protocol):
             self._ws.send_response(self._response)
             self._response = None
             self._open = True
+            self.clear = not self._backed_up
             self._flush()
             self._schedule_ping()
 
@@ -216,7 +221,7 @@ class WebSocketProtocol(asyncio.Protocol):
         return not self._open or self._transport is None or self._transport.is_closing()
 
     async def close(self, code: int, reason: str) -> None:
-        self._open = False
+        self._shut()
         if self._ws.state is State.OPEN:
             self._ws.send_close(code, reason)
             self._flush()
@@ -225,7 +230,7 @@ class WebSocketProtocol(asyncio.Protocol):
         self._hang_up()
 
     def abandon(self, code: int, reason: str) -> None:
-        self._open = False
+        self._shut()
         if self._ws.state is State.OPEN:
             self._ws.send_close(code, reason)
             self._flush()
@@ -300,8 +305,11 @@ class WebSocketProtocol(asyncio.Protocol):
         else:
             self._inbox.append(message)
 
+    def _shut(self) -> None:
+        self._open = self.clear = False
+
     def _set_gone(self) -> None:
-        self._open = False
+        self._shut()
         if not self._gone:
             self._gone = True
             self._tell_gone()
@@ -350,6 +358,7 @@ class WebSocketProtocol(asyncio.Protocol):
     def _pong_missed(self) -> None:
         self._pong_timer = None
         log.info("no pong within the keepalive timeout: connection cut")
+        self._shut()
         if self._transport is not None:
             self._transport.abort()
 
