@@ -59,6 +59,12 @@ class Actor:
     username: str
 
 
+def _who(draft: Draft) -> dict[str, str]:
+    """The log fields naming a draft's actor and room."""
+    actor_id = draft.sender_id if isinstance(draft, MessageDraft) else draft.actor_id
+    return {"user_id": str(actor_id), "room_id": str(draft.room_id)}
+
+
 def rate_key(user_id: uuid.UUID) -> str:
     return f"message:{user_id}"
 
@@ -164,11 +170,9 @@ class MessageService:
     async def _commit(self, draft: Draft, key: str, limit: int, window: int) -> CommitResult | UpdateResult:
         limiter = self._backends.rate_limiter
         decision = await limiter.acquire(key, limit, window)
-        actor_id = draft.sender_id if isinstance(draft, MessageDraft) else draft.actor_id
-        user_id, room_id = str(actor_id), str(draft.room_id)
         if not decision.allowed:
             metrics.RATE_LIMITED.inc()
-            self._refused_log.log("rate limit", "rate limit refused", user_id=user_id, room_id=room_id)
+            self._refused_log.log("rate limit", "rate limit refused", **_who(draft))
             raise RateLimited(decision)
         try:
             # A timeout ends only this wait: the writer still commits (or skips) the draft.
@@ -184,7 +188,7 @@ class MessageService:
         except (TimeoutError, StorageError) as exc:
             await limiter.release(key, decision.token)
             metrics.ERRORS.labels(type="storage").inc()
-            self._failed_log.log("not stored", "not stored", user_id=user_id, room_id=room_id, error=repr(exc))
+            self._failed_log.log("not stored", "not stored", error=repr(exc), **_who(draft))
             raise StorageUnavailable("could not be stored, retry with the same client_id") from None
         if (isinstance(outcome, CommitResult) and outcome.duplicate) or (
             isinstance(outcome, UpdateResult) and outcome.update.seq is None
@@ -195,6 +199,7 @@ class MessageService:
     async def _after_commit(self, results: Sequence[Committed]) -> None:
         by_room: dict[uuid.UUID, list[CacheEntry]] = {}
         seqs: dict[uuid.UUID, tuple[int, int]] = {}
+        names: dict[uuid.UUID, str] = {}  # each room's id as text, made once per batch
         publications: list[tuple[str, bytes]] = []
         created: list[MessageRecord] = []
         edits: list[UpdateResult] = []
@@ -217,12 +222,15 @@ class MessageService:
             by_room.setdefault(record.room_id, []).extend(entries)
             first, _ = seqs.get(record.room_id, (seq, seq))
             seqs[record.room_id] = (first, seq)
-            publications.append((str(record.room_id), envelope.encode()))
+            name = names.get(record.room_id)
+            if name is None:
+                name = names[record.room_id] = str(record.room_id)
+            publications.append((name, envelope.encode()))
         metrics.MESSAGES_STORED.inc(len(created))
         cache = self._backends.cache
         for room_id, entries in by_room.items():
             first, last = seqs[room_id]
-            await cache.push(str(room_id), entries, first, last, self._settings.cache_size, self._settings.cache_ttl)
+            await cache.push(names[room_id], entries, first, last, self._settings.cache_size, self._settings.cache_ttl)
         await self._backends.pubsub.publish_many(publications)
         if created:
             self._notifier.enqueue(created)

@@ -10,6 +10,7 @@ times the cost of the statements themselves on the commit path.
 from __future__ import annotations
 
 import sqlite3
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -32,10 +33,7 @@ class _Compiled:
         self._compiled = compiled
         self.sql = compiled.string
         self._names = list(compiled.positiontup or ())
-        self._binds: dict[str, Processor] = {
-            name: _last_remembered(bind.type.dialect_impl(DIALECT).bind_processor(DIALECT))
-            for name, bind in compiled.binds.items()
-        }
+        self._binds: dict[str, Processor] = {name: _bind_processor(bind.type) for name, bind in compiled.binds.items()}
         self._constants = {name: bind.value for name, bind in compiled.binds.items()}
         # Per positional value: its parameter, its processor, and the value bound in the statement.
         self._order = [(name, self._binds[name], self._constants[name]) for name in self._names]
@@ -111,6 +109,21 @@ class _Slot:
             if self.part is not None:
                 value = value[self.part]
         return value
+
+
+def _bind_processor(column_type: TypeEngine[Any]) -> Processor:
+    """The column type's own bind processor, but for UUIDs the same conversion without its
+    three Python calls (a batch binds eight per message)."""
+    process = column_type.dialect_impl(DIALECT).bind_processor(DIALECT)
+    if process is not None and isinstance(column_type, Uuid) and column_type.as_uuid:
+        probe = uuid.UUID(int=0x0123456789ABCDEF0123456789ABCDEF)
+        if process(probe) == _uuid_hex(probe):  # SQLAlchemy's own form (32 hex digits) as checked
+            return _uuid_hex
+    return _last_remembered(process)
+
+
+def _uuid_hex(value: uuid.UUID) -> str:
+    return format(value.int, "032x")
 
 
 def _last_remembered(process: Processor) -> Processor:
