@@ -66,16 +66,16 @@ class AsgiPeer:
         if listener is None:
             return
         try:
-            while not self._gone:
-                await self._reading.wait()
-                message = await self._websocket.receive()
-                if message["type"] == "websocket.disconnect":
-                    break
-                text: str | None = message.get("text")
-                listener.on_message(text if text is not None else message.get("bytes") or b"")
-        except Exception:  # the server's receive fails once the socket is closed
-            pass
-        finally:
+            # The server's receive may fail instead of answering a disconnect once the socket closed.
+            with contextlib.suppress(Exception):
+                while not self._gone:
+                    await self._reading.wait()
+                    message = await self._websocket.receive()
+                    if message["type"] == "websocket.disconnect":
+                        break
+                    text: str | None = message.get("text")
+                    listener.on_message(text if text is not None else message.get("bytes") or b"")
+        finally:  # cancelled too: the session must still part
             self._gone = True
             listener.on_gone()
 

@@ -44,7 +44,7 @@ class Peer(Protocol):
     def listen(self, listener: Listener) -> None:
         """From now on hand every whole message from the client to `listener`, first those that
         arrived before this call, then `on_gone` once the client is gone (at once if it already
-        is). The handshake's headers and query are not kept after this."""
+        is). The handshake's headers and query need not be kept after this."""
         ...
 
     def pause_reading(self) -> None:
