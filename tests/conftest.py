@@ -200,6 +200,11 @@ class LiveServer:
         ws = await websockets.connect(self.ws_url(room_id, user.token, **params), max_size=None)
         return WsClient(ws)
 
+    async def connect_user(self, user: User, token: str | None = None) -> WsClient:
+        """A user connection (SPEC §4b: `/ws`), before its `ready`."""
+        url = f"ws://127.0.0.1:{self.port}/ws?token={token if token is not None else user.token}"
+        return WsClient(await websockets.connect(url, max_size=None))
+
 
 class WsClient:
     """A thin JSON client over a real WebSocket, with bounded waits."""

@@ -64,12 +64,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes_notifications.router, prefix="/api")
     app.include_router(routes_ops.router)
 
+    # Only under servers other than roomcast's own transport, which serves /ws itself.
     @app.websocket("/ws/{room_id}")
-    async def websocket_endpoint(websocket: WebSocket, room_id: str) -> None:
-        # Only under servers other than roomcast's own transport, which serves /ws/ itself.
-        peer = AsgiPeer(websocket)
-        await websocket.app.state.gateway.serve(peer, room_id)
-        await peer.pump()
+    async def room_socket(websocket: WebSocket, room_id: str) -> None:
+        await _serve_asgi(websocket, room_id)
+
+    @app.websocket("/ws")
+    async def user_connection(websocket: WebSocket) -> None:
+        await _serve_asgi(websocket, None)
 
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
@@ -78,6 +80,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_openapi(app, settings)
     _mount_web_client(app, settings)
     return app
+
+
+async def _serve_asgi(websocket: WebSocket, room_id: str | None) -> None:
+    peer = AsgiPeer(websocket)
+    await websocket.app.state.gateway.serve(peer, room_id)
+    await peer.pump()
 
 
 def tune_garbage_collector() -> None:

@@ -65,6 +65,7 @@ class Settings(BaseSettings):
     send_queue_limit: int = Field(default=1000, gt=0)
     send_queue_bytes: int = Field(default=1_048_576, ge=65_536)
     max_connections_per_user: int = Field(default=20, gt=0)
+    max_subscriptions: int = Field(default=500, gt=0)
     login_rate_limit: str = "5/300"
     register_rate_limit: str = "10/3600"
     action_rate_limit: str = "60/60"

@@ -21,7 +21,7 @@ from roomcast.api.schemas import (
 )
 from roomcast.services.errors import Unauthorized
 from roomcast.services.sessions import IssuedTokens
-from roomcast.storage.records import iso_utc
+from roomcast.services.users import user_as_dict
 from roomcast.storage.users import UserRecord
 
 router = APIRouter(tags=["auth"], responses=INVALID)
@@ -43,12 +43,7 @@ USERNAME_TAKEN: Responses = {409: {"model": ErrorOut, "description": "Username t
 
 
 def user_out(user: UserRecord) -> UserOut:
-    return UserOut(
-        id=str(user.id),
-        username=user.username,
-        display_name=user.display_name,
-        created_at=iso_utc(user.created_at),
-    )
+    return UserOut(**user_as_dict(user))
 
 
 def token_out(issued: IssuedTokens) -> TokenOut:

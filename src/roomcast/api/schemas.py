@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
+from roomcast.protocol.frames import MAX_SEQ
 from roomcast.services.text import has_unsafe_name_characters, is_reaction_character, is_visible
 from roomcast.storage.database import is_storable_text
 
@@ -15,9 +16,9 @@ USERNAME_PATTERN = r"^[A-Za-z0-9_.-]{3,32}$"
 # What the server enforces, written into the schema so that a generated client (or a fuzzer)
 # knows it. Documentation only: the checks themselves are check_text and check_content.
 NO_NUL_PATTERN = r"^[^\u0000]*$"
-# The largest integer every JSON client holds exactly (JavaScript's MAX_SAFE_INTEGER), and one
-# the OpenAPI document can state exactly (FastAPI writes bounds as floats: 2**63 - 1 would read 2**63).
-SEQ_MAX = 2**53 - 1
+# The protocol's seq bound, one the OpenAPI document can state exactly (FastAPI writes bounds
+# as floats: 2**63 - 1 would read 2**63).
+SEQ_MAX = MAX_SEQ
 
 
 def check_text(value: str | None) -> str | None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-# The REST API's bound too: the largest integer every JSON client (JavaScript) holds exactly.
-MAX_SEQ = 2**53 - 1
+from roomcast.protocol.frames import MAX_SEQ
+
 _DIGITS = re.compile(r"[0-9]{1,16}")
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 

@@ -1,4 +1,5 @@
-"""One WebSocket connection: its identity, how frames reach its peer, and its slow-consumer limit.
+"""One WebSocket connection: its identity, its rooms, how frames reach its peer, and its
+slow-consumer limit.
 
 Frames go to the peer (`gateway.peer`) whole, held briefly by the `WriteCoalescer` during a
 broadcast. Sending never waits, so a slow socket never holds back a room: when more than
@@ -16,11 +17,15 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from roomcast.gateway.peer import Peer
 from roomcast.observability import metrics
 from roomcast.observability.throttle import ThrottledLog
 from roomcast.protocol.codec import websocket_text_frame
+
+if TYPE_CHECKING:
+    from roomcast.gateway.subscription import Subscription
 
 log = logging.getLogger("roomcast.gateway")
 
@@ -86,22 +91,18 @@ class Connection:
         "_closing",
         "_coalescer",
         "_finisher",
-        "_held",
         "_out",
         "_out_size",
-        "_ready",
         "_unflushed",
         "expiry_timer",
+        "fixed_room",
         "frames",
         "id",
         "peer",
         "queue_bytes",
         "queue_limit",
-        "room_id",
-        "seen_seq",
         "session_id",
-        "typing",
-        "typing_timer",
+        "subscriptions",
         "user_id",
         "username",
     )
@@ -109,7 +110,7 @@ class Connection:
     def __init__(
         self,
         peer: Peer,
-        room_id: str,
+        fixed_room: str | None,
         user_id: str,
         username: str,
         queue_limit: int,
@@ -119,20 +120,16 @@ class Connection:
     ) -> None:
         self.id = uuid.uuid4().hex
         self.peer = peer
-        self.room_id = room_id
+        # A room socket's one room (/ws/{room_id}); None for a user connection (/ws).
+        self.fixed_room = fixed_room
+        self.subscriptions: dict[str, Subscription] = {}
         self.user_id = user_id
         self.username = username
         self.session_id = session_id
         self.queue_limit = queue_limit
         self.queue_bytes = queue_bytes
         self.frames = TokenBucket(rate=20, capacity=40)
-        self.typing = False
-        self.typing_timer: asyncio.TimerHandle | None = None
         self.expiry_timer: asyncio.TimerHandle | None = None
-        # Room events with seq at or below this were already sent (connected / recovery).
-        self.seen_seq = 0
-        self._ready = False
-        self._held: list[tuple[int, bytes, bytes]] = []
         self._closing = False
         # Done once the peer is closed (a future, not an Event: every idle socket holds one).
         self._closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -186,7 +183,7 @@ class Connection:
             "slow consumer",
             "send queue full, closing slow connection",
             user_id=self.user_id,
-            room_id=self.room_id,
+            connection=self.id,
             queued_frames=frames,
             queued_bytes=size,
         )
@@ -203,23 +200,6 @@ class Connection:
         self._out_size = 0
         self.peer.abandon(code, reason)
         self._mark_closed()
-
-    def deliver_message(self, seq: int, frame: bytes, wire: bytes) -> None:
-        """A live room event (`new_message`, `message_updated`): held until `connected` is out,
-        dropped if already sent."""
-        if not self._ready:
-            self._held.append((seq, frame, wire))
-            return
-        if seq <= self.seen_seq:
-            return
-        self.seen_seq = seq
-        self.send(frame, wire)
-
-    def mark_ready(self) -> None:
-        self._ready = True
-        held, self._held = self._held, []
-        for seq, frame, wire in held:
-            self.deliver_message(seq, frame, wire)
 
     def close(self, code: int, reason: str = "") -> None:
         """Write what is held, then close with `code` (the close handshake is bounded)."""
@@ -244,6 +224,7 @@ class Connection:
             await asyncio.wait_for(asyncio.shield(self._closed), timeout)
 
     def cancel_timers(self) -> None:
-        for timer in (self.typing_timer, self.expiry_timer):
-            if timer is not None:
-                timer.cancel()
+        if self.expiry_timer is not None:
+            self.expiry_timer.cancel()
+        for subscription in self.subscriptions.values():
+            subscription.cancel_timers()

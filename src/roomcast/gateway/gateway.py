@@ -1,11 +1,16 @@
-"""The /ws/{room_id} endpoint (SPEC §4): admission, each client frame, presence and typing.
+"""The WebSocket endpoints (SPEC §4, §4b): admission, each client frame, and the socket's end.
+
+Two doors, one gateway: `/ws/{room_id}` is a socket that follows one room from its handshake
+(frames without `room_id`), `/ws` a user connection that follows the rooms it subscribes to
+(frames with `room_id`). Both are a `Connection` holding `Subscription`s, and every room frame
+is handled by the same code (gateway.rooms).
 
 Admission, in order: the browser Origin (refused before the handshake: HTTP 403), the
-token and its session, `since_seq`, the room membership, the user's connection slot (
-MAX_CONNECTIONS_PER_USER, across instances); then the connection registers in the hub and
-the membership is read once more, so a removal that raced the handshake either sees the
-registered socket (and kicks it) or is seen by the second read. After that the kick, the
-membership lease (gateway.membership) and the group commit's own participant check keep a
+token and its session, `since_seq`, the room membership (room socket), the user's connection
+slot (MAX_CONNECTIONS_PER_USER, across instances); then a room's subscription registers in the
+hub and the membership is read once more, so a removal that raced it either sees the
+registered subscription (and kicks it) or is seen by the second read. After that the kick,
+the membership lease (gateway.membership) and the group commit's own participant check keep a
 removed user out.
 
 Once admitted, the socket's `Session` (gateway.session) takes its frames as they arrive and
@@ -18,7 +23,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +35,9 @@ from roomcast.gateway.connection import Connection
 from roomcast.gateway.hub import CONTROL_CHANNEL, Hub
 from roomcast.gateway.membership import MembershipLease
 from roomcast.gateway.peer import Peer
+from roomcast.gateway.rooms import InFlight, RoomActions
 from roomcast.gateway.session import Session, Work
+from roomcast.gateway.subscription import Subscription
 from roomcast.observability import metrics
 from roomcast.observability.throttle import ThrottledLog
 from roomcast.protocol import codec
@@ -38,33 +45,34 @@ from roomcast.protocol.frames import (
     Auth,
     ChangeMessage,
     FrameError,
+    MarkRead,
     Ping,
     SendMessage,
+    Subscribe,
     TypingStart,
     TypingStop,
+    Unsubscribe,
     decode_client_frame,
 )
-from roomcast.services.errors import DomainError, NotFound, NotInRoom, RateLimited, StorageUnavailable
-from roomcast.services.messages import RECOVERY_LIMIT, Actor, event_frame
+from roomcast.services.errors import DomainError, NotFound
+from roomcast.services.messages import Actor, event_frame
 from roomcast.services.registry import Services
-from roomcast.storage.records import CHANGES, CommitResult, UpdateResult
-from roomcast.storage.writer import Committed
+from roomcast.services.users import user_as_dict
 
 log = logging.getLogger("roomcast.gateway")
 refusals = ThrottledLog(log)
 
 Envelope = codec.Envelope
-# message_error's `action` for each change of the log.
-ACTIONS = dict(zip(CHANGES, ("edit", "delete", "react", "react"), strict=True))
 
 
 @dataclass(frozen=True, slots=True)
 class Admitted:
-    """What a handshake proved: who, in which session until when, and where the room stood."""
+    """What a handshake proved: who, in which session until when, and (room socket) its room."""
 
     actor: Actor
     session_id: str
     expires_at: float
+    room_id: str | None  # canonical form; None for a user connection
     last_seq: int
     since_seq: int | None
 
@@ -73,14 +81,17 @@ class Gateway:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.hub = Hub(services.backends.pubsub, self._read_gap)
-        self.lease = MembershipLease(services.rooms, self.hub.connections)
+        self._in_flight = InFlight()
+        self.rooms = RoomActions(services, self.hub, self._in_flight, self._spawn)
+        self.hub.on_removed = self.rooms.lose
+        self.lease = MembershipLease(services.rooms, self.hub.subscriptions, self.rooms.lose)
         self.hub.on_resynced = self.lease.sweep
-        self.closing = False
-        self._in_flight = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
         self._drain: asyncio.Task[None] | None = None
-        self._ending: set[asyncio.Task[None]] = set()  # sessions whose socket is gone, parting
+        self._ending: set[asyncio.Task[None]] = set()  # sockets and subscriptions ending
+
+    @property
+    def closing(self) -> bool:
+        return self._in_flight.closing
 
     async def start(self) -> None:
         await self.hub.start()
@@ -91,8 +102,8 @@ class Gateway:
             # Only a shared pub/sub can lose a kick; in-process, the kick is a direct call.
             self.lease.start()
 
-    async def kick(self, room_id: uuid.UUID, user_id: uuid.UUID) -> None:
-        await self.hub.publish(str(room_id), Envelope("kick", b"", user_id=str(user_id)))
+    async def kick(self, room_id: uuid.UUID, user_id: uuid.UUID, reason: str) -> None:
+        await self.hub.publish(str(room_id), Envelope("kick", reason.encode(), user_id=str(user_id)))
 
     async def end_sessions(self, session_ids: Sequence[str]) -> None:
         """Close the sockets of these (revoked) sessions with 1008 `logged out`, on every instance."""
@@ -105,6 +116,11 @@ class Gateway:
     async def _on_presence_expired(self, room_id: str, member: PresenceMember) -> None:
         frame = codec.user_frame("user_left", member.user_id, member.username)
         await self.hub.publish(room_id, Envelope("event", frame, user_id=member.user_id))
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._ending.add(task)
+        task.add_done_callback(self._ending.discard)
 
     def start_drain(self) -> None:
         """The server's graceful shutdown began (it asks each socket): drain, once."""
@@ -121,13 +137,13 @@ class Gateway:
             if self._drain is not None and self._drain is not asyncio.current_task():
                 await self._drain
             return
-        self.closing = True
+        self._in_flight.closing = True
         barrier = self.services.backends.drain
         await barrier.begin()
         await self.lease.stop()
         await self.services.messages.writer.stop()
         try:
-            await asyncio.wait_for(self._idle.wait(), 5)
+            await asyncio.wait_for(self._in_flight.idle.wait(), 5)
         except TimeoutError:
             log.warning("in-flight sends still pending at shutdown")
         await barrier.end()
@@ -141,7 +157,8 @@ class Gateway:
         if self._ending:
             await asyncio.wait(self._ending, timeout=5)
 
-    async def serve(self, peer: Peer, room_id: str) -> None:
+    async def serve(self, peer: Peer, room_id: str | None) -> None:
+        """A socket of `/ws/{room_id}`, or of `/ws` (a user connection) when `room_id` is None."""
         settings = self.services.settings
         if not origin_allowed(peer.headers.get("origin"), peer.headers.get("host"), settings.origins):
             refusals.log("origin", "connection refused", reason="origin not allowed")
@@ -159,7 +176,7 @@ class Gateway:
             return
         connection = Connection(
             peer,
-            room_id,
+            admitted.room_id,
             str(admitted.actor.user_id),
             admitted.actor.username,
             settings.send_queue_limit,
@@ -172,12 +189,11 @@ class Gateway:
             refusals.log("too many connections", "connection refused", reason="too many connections")
             await peer.close(1008, "too many connections")
             return
+        self.hub.register(connection)
         try:
             opened = await self._open(connection, admitted)
         except Exception:
-            log.exception(
-                "connection handler failed", extra={"user_id": connection.user_id, "room_id": connection.room_id}
-            )
+            log.exception("connection handler failed", extra={"user_id": connection.user_id})
             metrics.ERRORS.labels(type="handler").inc()
             connection.close(1011, "internal error")
             opened = False
@@ -187,33 +203,32 @@ class Gateway:
             await self._part(connection)
 
     async def _open(self, connection: Connection, admitted: Admitted) -> bool:
-        """Register the connection, greet it (`connected`) and announce it; False if refused."""
-        room_id = connection.room_id
-        actor, last_seq = admitted.actor, admitted.last_seq
-        await self.hub.attach(connection, last_seq)
-        # Registered first, read again second: a removal committed before this read is seen
-        # here, one committed after it finds the socket registered and kicks it.
-        pair = (uuid.UUID(room_id), actor.user_id)
-        if pair not in await self.services.rooms.participants_among([pair]):
-            refusals.log("not a participant", "connection refused", reason="not a participant")
-            connection.close(1008, "not a participant")
-            return False
-        member = PresenceMember(connection.user_id, connection.username)
-        first = await self.services.backends.presence.join(room_id, member, connection.id)
-        await self._send_connected(connection, actor, last_seq, admitted.since_seq)
+        """Greet the socket: `connected` for a room socket (False if refused), `ready` for a user connection."""
+        actor = admitted.actor
+        if admitted.room_id is None:
+            user = await self.services.users.get(actor.user_id)
+            if user is None:
+                connection.close(1008, "invalid token")
+                return False
+            rooms = await self.services.rooms.list_for(actor.user_id)
+            connection.send(codec.encode_frame("ready", {"user": user_as_dict(user), "rooms": rooms}))
+        else:
+            subscription = Subscription(connection, admitted.room_id, tagged=False)
+            if not await self.rooms.follow(subscription, actor, admitted.last_seq, admitted.since_seq, "connected"):
+                refusals.log("not a participant", "connection refused", reason="not a participant")
+                connection.close(1008, "not a participant")
+                return False
         self._schedule_expiry(connection, admitted.expires_at)
-        if first:
-            await self._announce(connection, "user_joined")
-        log.info("connected", extra={"user_id": connection.user_id, "room_id": room_id, "connection": connection.id})
+        log.info(
+            "connected", extra={"user_id": connection.user_id, "room_id": admitted.room_id, "connection": connection.id}
+        )
         return True
 
     def _end(self, session: Session) -> None:
         """The session's socket is gone and what it sent is handled: part, in the background."""
-        ending = asyncio.ensure_future(self._part(session.connection))
-        self._ending.add(ending)
-        ending.add_done_callback(self._ending.discard)
+        self._spawn(self._part(session.connection))
 
-    async def _admit(self, peer: Peer, room_id: str) -> Admitted:
+    async def _admit(self, peer: Peer, room_id: str | None) -> Admitted:
         params = peer.query
         token = params.get("token")
         if not token:
@@ -222,9 +237,12 @@ class Gateway:
             claims = self.services.tokens.decode(token)
         except DomainError as exc:
             raise Admission(exc.detail) from None
-        since_seq = parse_since_seq(params.get("since_seq"))
+        since_seq = parse_since_seq(params.get("since_seq")) if room_id is not None else None
         if not await self.services.sessions.is_active(claims.session_id):
             raise Admission("logged out")
+        actor = Actor(claims.user_id, claims.username)
+        if room_id is None:
+            return Admitted(actor, claims.session_id, claims.expires_at, None, 0, None)
         try:
             room_uuid = uuid.UUID(room_id)
             access = await self.services.rooms.check_access(room_uuid, claims.user_id)
@@ -232,31 +250,7 @@ class Gateway:
             raise Admission("not a participant") from None
         if not access.is_participant:
             raise Admission("not a participant")
-        return Admitted(
-            Actor(claims.user_id, claims.username), claims.session_id, claims.expires_at, access.last_seq, since_seq
-        )
-
-    async def _send_connected(self, connection: Connection, actor: Actor, last_seq: int, since_seq: int | None) -> None:
-        room_uuid = uuid.UUID(connection.room_id)
-        data: dict[str, Any] = {
-            "room_id": connection.room_id,
-            "user": {"id": connection.user_id, "username": actor.username},
-        }
-        online = await self.services.backends.presence.online(connection.room_id)
-        data["online_users"] = [{"user_id": m.user_id, "username": m.username} for m in online]
-        if since_seq is None:
-            recent = await self.services.messages.recent(room_uuid, last_seq)
-            data["recent_messages"] = [codec.Fragment(payload) for _, payload in recent]
-            connection.seen_seq = recent[-1][0] if recent else last_seq
-        else:
-            page = await self.services.messages.events(room_uuid, since_seq, RECOVERY_LIMIT)
-            data["recent_messages"] = [codec.Fragment(e.message.json) for e in page.events if e.update is None]
-            data["changes"] = [e.update.data() for e in page.events if e.update is not None]
-            data["recovered"] = not page.has_more
-            connection.seen_seq = page.events[-1].seq if page.events else min(since_seq, last_seq)
-        data["last_seq"] = max(last_seq, connection.seen_seq)
-        connection.send(codec.encode_frame("connected", data))
-        connection.mark_ready()
+        return Admitted(actor, claims.session_id, claims.expires_at, str(room_uuid), access.last_seq, since_seq)
 
     def handle(self, session: Session, message: str | bytes) -> Work | None:
         """Answer one client frame; what must await comes back as a coroutine for the session."""
@@ -266,116 +260,81 @@ class Gateway:
             return None
         received_at = time.perf_counter()
         try:
-            frame = decode_client_frame(message)
+            decoded = decode_client_frame(message)
         except FrameError as exc:
             connection.send(codec.error_frame(exc.error, exc.detail))
             return None
-        if isinstance(frame, SendMessage):
-            return self._send_message(connection, session.actor, frame, received_at)
-        if isinstance(frame, ChangeMessage):
-            return self._change_message(connection, session.actor, frame, received_at)
+        frame = decoded.frame
+        if isinstance(frame, SendMessage | ChangeMessage | TypingStart | TypingStop):
+            room_id = decoded.room_id or connection.fixed_room
+            subscription = connection.subscriptions.get(room_id) if room_id is not None else None
+            if subscription is None:
+                connection.send(_not_subscribed(room_id))
+                return None
+            if isinstance(frame, SendMessage):
+                return self.rooms.send_message(subscription, session.actor, frame, received_at)
+            if isinstance(frame, ChangeMessage):
+                return self.rooms.change_message(subscription, session.actor, frame, received_at)
+            if not connection.frames.take():
+                subscription.send(codec.error_frame("too many frames", "slow down"))
+                return None
+            if isinstance(frame, TypingStart):
+                return self.rooms.typing_start(subscription)
+            return self.rooms.typing_stop(subscription)
         if not connection.frames.take():
             connection.send(codec.error_frame("too many frames", "slow down"))
             return None
         if isinstance(frame, Ping):
             connection.send(codec.pong_frame())
             return None
-        if isinstance(frame, TypingStart):
-            return self._typing_start(connection)
-        if isinstance(frame, TypingStop):
-            return self._typing_stop(connection)
         if isinstance(frame, Auth):
             return self._reauthenticate(session, frame.token)
+        if isinstance(frame, Subscribe):
+            return self._subscribe(connection, session.actor, frame)
+        if isinstance(frame, Unsubscribe):
+            return self._unsubscribe(connection, frame.room_id)
+        if isinstance(frame, MarkRead):
+            return self._mark_read(connection, session.actor, frame)
         return None
 
-    async def _send_message(self, connection: Connection, actor: Actor, frame: SendMessage, received_at: float) -> None:
-        if connection.typing:
-            await self._typing_stop(connection)
-        room_id = uuid.UUID(connection.room_id)
-        result = await self._attempt(
-            connection,
-            "send",
-            frame.client_id,
-            lambda: self.services.messages.do_send(
-                actor, room_id, frame.content, frame.client_id, connection.id, received_at, frame.reply_to
-            ),
-        )
-        if isinstance(result, CommitResult):
-            connection.send(codec.message_sent_frame(result.message.json, frame.client_id))
+    async def _subscribe(self, connection: Connection, actor: Actor, frame: Subscribe) -> None:
+        room_id = frame.room_id
+        if connection.fixed_room is not None:
+            connection.send(codec.error_frame("not a user connection", "subscribe on /ws, not on a room's socket"))
+            return
+        error = None
+        if room_id in connection.subscriptions:
+            error = "already subscribed"
+        elif len(connection.subscriptions) >= self.services.settings.max_subscriptions:
+            error = "too many subscriptions"
+        else:
+            try:
+                access = await self.services.rooms.check_access(uuid.UUID(room_id), actor.user_id)
+            except NotFound:
+                access = None
+            if access is None or not access.is_participant:
+                error = "not a participant"
+            elif room_id in connection.subscriptions:  # a kick or a drain raced the check
+                error = "already subscribed"
+            else:
+                subscription = Subscription(connection, room_id, tagged=True)
+                if not await self.rooms.follow(subscription, actor, access.last_seq, frame.since_seq, "subscribed"):
+                    error = "not a participant"
+        if error is not None:
+            refusals.log(error, "subscription refused", reason=error)
+            connection.send(codec.encode_frame("subscribe_error", {"room_id": room_id, "error": error}))
 
-    async def _change_message(
-        self, connection: Connection, actor: Actor, frame: ChangeMessage, received_at: float
-    ) -> None:
-        room_id = uuid.UUID(connection.room_id)
-        result = await self._attempt(
-            connection,
-            ACTIONS[frame.change],
-            frame.client_id,
-            lambda: self.services.messages.do_change(
-                actor,
-                room_id,
-                frame.message_id,
-                frame.change,
-                content=frame.content,
-                emoji=frame.emoji,
-                client_id=frame.client_id,
-                origin=connection.id,
-                received_at=received_at,
-            ),
-        )
-        # A logged change reaches this connection through the hub, in seq order, with its
-        # client_id; one that changed nothing is answered here alone.
-        if isinstance(result, UpdateResult) and result.update.seq is None:
-            data = result.update.data()
-            if frame.client_id is not None:
-                data["client_id"] = frame.client_id
-            connection.send(codec.message_updated_frame(data))
+    async def _unsubscribe(self, connection: Connection, room_id: str) -> None:
+        subscription = connection.subscriptions.get(room_id)
+        if subscription is not None and connection.fixed_room is None:
+            await self.rooms.unfollow(subscription)
+        connection.send(codec.encode_frame("unsubscribed", {"room_id": room_id}))
 
-    async def _attempt(
-        self, connection: Connection, action: str, client_id: str | None, work: Callable[[], Awaitable[Committed]]
-    ) -> Committed | None:
-        """Run a send or change, answering its refusal (`message_error` with `action`) on `connection`."""
-        if self.closing:
-            connection.send(codec.message_error_frame("server shutting down", client_id, True, action))
-            return None
-        self._in_flight += 1
-        self._idle.clear()
+    async def _mark_read(self, connection: Connection, actor: Actor, frame: MarkRead) -> None:
         try:
-            return await work()
-        except RateLimited as exc:
-            connection.send(codec.rate_limited_frame(client_id, exc.info))
-        except StorageUnavailable as exc:
-            connection.send(codec.message_error_frame(exc.detail, client_id, True, action))
-        except NotInRoom:
-            # The commit found the actor no longer participates: whatever the hub heard, out.
-            connection.close(1008, "not a participant")
+            await self.services.rooms.do_mark_read(uuid.UUID(frame.room_id), actor.user_id, frame.seq)
         except DomainError as exc:
-            connection.send(codec.message_error_frame(exc.detail, client_id, False, action))
-        finally:
-            self._in_flight -= 1
-            if self._in_flight == 0:
-                self._idle.set()
-        return None
-
-    async def _typing_start(self, connection: Connection) -> None:
-        loop = asyncio.get_running_loop()
-        if connection.typing_timer is not None:
-            connection.typing_timer.cancel()
-        connection.typing_timer = loop.call_later(
-            self.services.settings.typing_timeout,
-            lambda: asyncio.ensure_future(self._typing_stop(connection)),
-        )
-        if not connection.typing:
-            connection.typing = True
-            await self._announce(connection, "user_typing")
-
-    async def _typing_stop(self, connection: Connection) -> None:
-        if connection.typing_timer is not None:
-            connection.typing_timer.cancel()
-            connection.typing_timer = None
-        if connection.typing:
-            connection.typing = False
-            await self._announce(connection, "user_stopped_typing")
+            connection.send(codec.with_room_id(codec.error_frame(exc.detail), frame.room_id))
 
     async def _reauthenticate(self, session: Session, token: str) -> None:
         connection = session.connection
@@ -400,23 +359,13 @@ class Gateway:
         delay = max(0.0, expires_at - time.time())
         connection.expiry_timer = asyncio.get_running_loop().call_later(delay, connection.close, 1008, "token expired")
 
-    async def _announce(self, connection: Connection, kind: str) -> None:
-        frame = codec.user_frame(kind, connection.user_id, connection.username)
-        await self.hub.publish(connection.room_id, Envelope("event", frame, user_id=connection.user_id))
-
     async def _part(self, connection: Connection) -> None:
-        """The socket is done: out of the hub and the room's presence, its slot given back."""
+        """The socket is done: out of the hub and its rooms' presence, its slot given back."""
         connection.cancel_timers()
         connection.close(1000)
-        await self.hub.detach(connection)
-        try:
-            if connection.typing:
-                connection.typing = False
-                await self._announce(connection, "user_stopped_typing")
-            if await self.services.backends.presence.leave(connection.room_id, connection.user_id, connection.id):
-                await self._announce(connection, "user_left")
-        except Exception:
-            log.exception("presence cleanup failed", extra={"room_id": connection.room_id})
+        self.hub.unregister(connection)
+        for subscription in list(connection.subscriptions.values()):
+            await self.rooms.unfollow(subscription)
         try:
             await self.services.backends.connections.release(connection.user_id, connection.id)
         except Exception:
@@ -424,5 +373,11 @@ class Gateway:
         await connection.wait_closed(3)
         log.info(
             "disconnected",
-            extra={"user_id": connection.user_id, "room_id": connection.room_id, "connection": connection.id},
+            extra={"user_id": connection.user_id, "room_id": connection.fixed_room, "connection": connection.id},
         )
+
+
+def _not_subscribed(room_id: str | None) -> bytes:
+    if room_id is None:
+        return codec.error_frame("room_id required", "name the room of this frame with 'room_id'")
+    return codec.with_room_id(codec.error_frame("not subscribed", "subscribe to the room first"), room_id)

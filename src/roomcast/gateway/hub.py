@@ -1,10 +1,12 @@
-"""The local hub: this instance's sockets per room, fed by the pub/sub backend.
+"""The local hub: this instance's sockets, and per room the subscriptions that follow it, fed by
+the pub/sub backend.
 
 Each payload arrives once per instance and is decoded once; its frame text is shared by
-every local socket. Per room the hub keeps the newest event seq it delivered (new messages
-and changes share the room's seq, SPEC §4a): a repeat is dropped, and a jump (a lost
-publication, a Redis outage, another instance's event overtaking) is filled from the
-database first, so sockets always see `seq` in order.
+every local socket that follows the room, in two forms at most: as room sockets receive it,
+and with `room_id`, as user connections do. Per room the hub keeps the newest event seq it
+delivered (new messages and changes share the room's seq, SPEC §4a): a repeat is dropped, and
+a jump (a lost publication, a Redis outage, another instance's event overtaking) is filled
+from the database first, so sockets always see `seq` in order.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ import orjson
 
 from roomcast.backends.base import PubSub
 from roomcast.gateway.connection import Connection, WriteCoalescer
+from roomcast.gateway.subscription import Subscription
 from roomcast.observability import metrics
-from roomcast.protocol.codec import LOGGED, Envelope, websocket_text_frame
+from roomcast.protocol.codec import LOGGED, Envelope, websocket_text_frame, with_room_id
 
 log = logging.getLogger("roomcast.gateway")
 
@@ -27,14 +30,53 @@ RESYNC_BATCH = 500
 # Cluster-wide publications that concern no one room (a session logged out); never a room id,
 # which is a UUID.
 CONTROL_CHANNEL = "~control"
+# Called for a subscription whose user left the room or was removed from it (`reason`).
+OnRemoved = Callable[[Subscription, str], None]
 
 
 class RoomChannel:
-    __slots__ = ("connections", "last_seq")
+    __slots__ = ("last_seq", "room_id", "subscriptions")
 
-    def __init__(self) -> None:
-        self.connections: dict[str, Connection] = {}
+    def __init__(self, room_id: str) -> None:
+        self.room_id = room_id
+        self.subscriptions: dict[str, Subscription] = {}  # by connection id
         self.last_seq = 0
+
+
+class RoomFrame:
+    """One frame of a room in the forms its local sockets take, each framed once, when first asked."""
+
+    __slots__ = ("_plain", "_room_id", "_tagged", "frame")
+
+    def __init__(self, frame: bytes, room_id: str) -> None:
+        self.frame = frame
+        self._room_id = room_id
+        self._plain: bytes | None = None
+        self._tagged: tuple[bytes, bytes] | None = None
+
+    def wire(self) -> bytes:
+        if self._plain is None:
+            self._plain = websocket_text_frame(self.frame)
+        return self._plain
+
+    def tagged(self) -> tuple[bytes, bytes]:
+        if self._tagged is None:
+            frame = with_room_id(self.frame, self._room_id)
+            self._tagged = (frame, websocket_text_frame(frame))
+        return self._tagged
+
+    def deliver(self, subscription: Subscription, seq: int) -> None:
+        if subscription.tagged:
+            frame, wire = self.tagged()
+            subscription.deliver_message(seq, frame, wire)
+        else:
+            subscription.deliver_message(seq, self.frame, self.wire())
+
+    def send(self, subscription: Subscription) -> None:
+        if subscription.tagged:
+            subscription.send_framed(*self.tagged())
+        else:
+            subscription.send_framed(self.frame, self.wire())
 
 
 class Hub:
@@ -42,9 +84,11 @@ class Hub:
         self._pubsub = pubsub
         self._read_gap = read_gap
         self.rooms: dict[str, RoomChannel] = {}
+        self.sockets: dict[str, Connection] = {}  # every open socket of this instance, by id
         self.coalescer = WriteCoalescer()
         # Runs after every resync: publications (kicks too) may have been lost meanwhile.
         self.on_resynced: Callable[[], Awaitable[object]] | None = None
+        self.on_removed: OnRemoved | None = None
 
     async def start(self) -> None:
         await self._pubsub.start(self.on_payload, self.resync)
@@ -73,26 +117,42 @@ class Hub:
                 if len(missed) < RESYNC_BATCH:
                     break
 
-    async def attach(self, connection: Connection, room_last_seq: int) -> None:
-        channel = self.rooms.get(connection.room_id)
-        if channel is None:
-            channel = self.rooms[connection.room_id] = RoomChannel()
-            channel.last_seq = room_last_seq
-            await self._pubsub.subscribe(connection.room_id)
-        channel.connections[connection.id] = connection
+    def register(self, connection: Connection) -> None:
+        self.sockets[connection.id] = connection
         metrics.OPEN_SOCKETS.inc()
 
-    async def detach(self, connection: Connection) -> None:
-        channel = self.rooms.get(connection.room_id)
-        if channel is None or channel.connections.pop(connection.id, None) is None:
+    def unregister(self, connection: Connection) -> None:
+        if self.sockets.pop(connection.id, None) is not None:
+            metrics.OPEN_SOCKETS.dec()
+
+    async def attach(self, subscription: Subscription, room_last_seq: int) -> None:
+        room_id = subscription.room_id
+        subscription.connection.subscriptions[room_id] = subscription
+        channel = self.rooms.get(room_id)
+        if channel is None:
+            channel = self.rooms[room_id] = RoomChannel(room_id)
+            channel.last_seq = room_last_seq
+            await self._pubsub.subscribe(room_id)
+        channel.subscriptions[subscription.id] = subscription
+
+    async def detach(self, subscription: Subscription) -> None:
+        room_id = subscription.room_id
+        connection = subscription.connection
+        if connection.subscriptions.get(room_id) is subscription:
+            del connection.subscriptions[room_id]
+        channel = self.rooms.get(room_id)
+        if channel is None or channel.subscriptions.get(subscription.id) is not subscription:
             return
-        metrics.OPEN_SOCKETS.dec()
-        if not channel.connections:
-            del self.rooms[connection.room_id]
-            await self._pubsub.unsubscribe(connection.room_id)
+        del channel.subscriptions[subscription.id]
+        if not channel.subscriptions:
+            del self.rooms[room_id]
+            await self._pubsub.unsubscribe(room_id)
 
     def connections(self) -> list[Connection]:
-        return [c for channel in self.rooms.values() for c in channel.connections.values()]
+        return list(self.sockets.values())
+
+    def subscriptions(self) -> list[Subscription]:
+        return [s for channel in self.rooms.values() for s in channel.subscriptions.values()]
 
     async def publish(self, room_id: str, envelope: Envelope) -> None:
         await self._pubsub.publish(room_id, envelope.encode())
@@ -113,15 +173,15 @@ class Hub:
         if envelope.kind in LOGGED:
             await self._deliver_event(room_id, channel, envelope)
         elif envelope.kind == "kick":
-            for connection in list(channel.connections.values()):
-                if connection.user_id == envelope.user_id:
-                    connection.close(1008, "removed from room")
+            reason = envelope.frame.decode() or "removed"
+            for subscription in list(channel.subscriptions.values()):
+                if subscription.user_id == envelope.user_id and self.on_removed is not None:
+                    self.on_removed(subscription, reason)
         else:
-            frame = envelope.frame
-            wire = websocket_text_frame(frame)
-            for connection in channel.connections.values():
-                if connection.user_id != envelope.user_id:
-                    connection.send(frame, wire)
+            frame = RoomFrame(envelope.frame, room_id)
+            for subscription in channel.subscriptions.values():
+                if subscription.user_id != envelope.user_id:
+                    frame.send(subscription)
 
     def _on_control(self, payload: bytes) -> None:
         try:
@@ -155,16 +215,16 @@ class Hub:
 
     def _fan_out(self, channel: RoomChannel, seq: int, envelope: Envelope) -> None:
         channel.last_seq = seq
-        frame = envelope.frame
-        wire = websocket_text_frame(frame)  # framed once, written to every socket as is
+        frame = RoomFrame(envelope.frame, channel.room_id)  # framed once, written to every socket as is
+        origin = envelope.origin
         delivered = 0
-        for connection in channel.connections.values():
-            if connection.id == envelope.origin:
-                own = envelope.frame_for(connection.id)
+        for subscription in channel.subscriptions.values():
+            if origin and subscription.id == origin:
+                own = envelope.frame_for(origin)
                 if own is None:
                     continue
-                connection.deliver_message(seq, own, websocket_text_frame(own))
+                RoomFrame(own, channel.room_id).deliver(subscription, seq)
             else:
-                connection.deliver_message(seq, frame, wire)
+                frame.deliver(subscription, seq)
             delivered += 1
         metrics.DELIVERIES.inc(delivered)

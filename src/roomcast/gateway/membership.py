@@ -4,8 +4,9 @@ A removal closes its sockets at once through the kick publication, but a publica
 lost (Redis down while the owner removes someone, an instance that was not subscribed yet).
 So in scaled mode, every LEASE seconds and right after a pub/sub outage ends (embedded mode
 delivers kicks in-process and cannot lose one), the instance asks the database
-which of its sockets' (room, user) pairs are still participations, and closes the rest with
-1008. Sends never rely on this: the group commit itself refuses a non-participant's draft.
+which of its subscriptions' (room, user) pairs are still participations, and ends the rest as
+a kick would (a room socket closes with 1008, a user connection is told `room_removed`).
+Sends never rely on this: the group commit itself refuses a non-participant's draft.
 """
 
 from __future__ import annotations
@@ -16,20 +17,26 @@ import logging
 import uuid
 from collections.abc import Callable
 
-from roomcast.gateway.connection import Connection
+from roomcast.gateway.subscription import Subscription
 from roomcast.services.rooms import RoomService
 
 log = logging.getLogger("roomcast.gateway")
 
 LEASE = 10.0
+Lose = Callable[[Subscription, str], None]
 
 
 class MembershipLease:
     def __init__(
-        self, rooms: RoomService, connections: Callable[[], list[Connection]], interval: float = LEASE
+        self,
+        rooms: RoomService,
+        subscriptions: Callable[[], list[Subscription]],
+        lose: Lose,
+        interval: float = LEASE,
     ) -> None:
         self._rooms = rooms
-        self._connections = connections
+        self._subscriptions = subscriptions
+        self._lose = lose
         self.interval = interval
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
@@ -53,16 +60,16 @@ class MembershipLease:
                 log.warning("membership lease not renewed", extra={"error": repr(exc)})
 
     async def sweep(self) -> int:
-        """Close every local socket whose user no longer participates in its room; how many closed."""
+        """End every local subscription whose user no longer participates in its room; how many."""
         async with self._lock:
-            connections = [c for c in self._connections() if not c.is_closing]
-            if not connections:
+            subscriptions = [s for s in self._subscriptions() if not s.ended and not s.connection.is_closing]
+            if not subscriptions:
                 return 0
-            pairs = sorted({(uuid.UUID(c.room_id), uuid.UUID(c.user_id)) for c in connections})
+            pairs = sorted({(uuid.UUID(s.room_id), uuid.UUID(s.user_id)) for s in subscriptions})
             current = await self._rooms.participants_among(pairs)
-            closed = 0
-            for connection in connections:
-                if (uuid.UUID(connection.room_id), uuid.UUID(connection.user_id)) not in current:
-                    connection.close(1008, "removed from room")
-                    closed += 1
-            return closed
+            ended = 0
+            for subscription in subscriptions:
+                if (uuid.UUID(subscription.room_id), uuid.UUID(subscription.user_id)) not in current:
+                    self._lose(subscription, "removed")
+                    ended += 1
+            return ended

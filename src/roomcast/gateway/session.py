@@ -105,7 +105,7 @@ class Session:
         log.error(
             "connection handler failed",
             exc_info=error if error is not None else True,
-            extra={"user_id": connection.user_id, "room_id": connection.room_id},
+            extra={"user_id": connection.user_id, "connection": connection.id},
         )
         metrics.ERRORS.labels(type="handler").inc()
         self._run_out()

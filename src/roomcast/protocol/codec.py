@@ -55,6 +55,17 @@ def with_client_id(frame: bytes, client_id: str) -> bytes:
     return frame[:-2] + b',"client_id":' + orjson.dumps(client_id) + b"}}"
 
 
+_DATA = b'"data":{'
+
+
+def with_room_id(frame: bytes, room_id: str) -> bytes:
+    """`frame` (`{"type": ..., "data": {...}}`, as encoded here) with `room_id` first in its data:
+    the form a user connection (SPEC §4b) receives of a room's frame."""
+    start = frame.index(_DATA) + len(_DATA)
+    separator = b"" if frame[start : start + 1] == b"}" else b","
+    return frame[:start] + b'"room_id":' + orjson.dumps(room_id) + separator + frame[start:]
+
+
 def rate_limited_frame(client_id: str | None, info: dict[str, int]) -> bytes:
     return encode_frame(
         "rate_limit_exceeded",

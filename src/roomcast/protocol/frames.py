@@ -11,6 +11,9 @@ import orjson
 from roomcast.storage.records import DELETED, EDITED, REACTION_ADDED, REACTION_REMOVED
 
 MAX_CLIENT_ID_LENGTH = 64
+# The largest integer every JSON client (JavaScript) holds exactly: the bound of every seq the
+# protocol and the REST API take.
+MAX_SEQ = 2**53 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +54,32 @@ class Auth:
     token: str
 
 
-ClientFrame = SendMessage | ChangeMessage | TypingStart | TypingStop | Ping | Auth
+@dataclass(frozen=True, slots=True)
+class Subscribe:
+    room_id: str
+    since_seq: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Unsubscribe:
+    room_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class MarkRead:
+    room_id: str
+    seq: int
+
+
+ClientFrame = SendMessage | ChangeMessage | TypingStart | TypingStop | Ping | Auth | Subscribe | Unsubscribe | MarkRead
+# The frames that act in one room: on a user connection (SPEC §4b) they name it with `room_id`.
+RoomFrame = SendMessage | ChangeMessage | TypingStart | TypingStop
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    frame: ClientFrame
+    room_id: str | None  # the frame's `room_id` (canonical form), if it has one
 
 
 class FrameError(Exception):
@@ -72,7 +100,13 @@ _CHANGES = {
 }
 
 
-def decode_client_frame(raw: str | bytes) -> ClientFrame:
+def decode_client_frame(raw: str | bytes) -> Decoded:
+    frame, data = _decode(raw)
+    room_id = data.get("room_id")
+    return Decoded(frame, None if room_id is None else _room_id(room_id))
+
+
+def _decode(raw: str | bytes) -> tuple[ClientFrame, dict[str, Any]]:
     try:
         frame = orjson.loads(raw)
     except orjson.JSONDecodeError:
@@ -87,6 +121,10 @@ def decode_client_frame(raw: str | bytes) -> ClientFrame:
         data = {}
     if not isinstance(data, dict):
         raise FrameError("bad data", "'data' must be an object")
+    return _frame(kind, data), data
+
+
+def _frame(kind: str, data: dict[str, Any]) -> ClientFrame:
     simple = _SIMPLE.get(kind)
     if simple is not None:
         return simple
@@ -111,6 +149,13 @@ def decode_client_frame(raw: str | bytes) -> ClientFrame:
         if not isinstance(token, str) or not token:
             raise FrameError("bad data", "auth needs a string 'token'")
         return Auth(token=token)
+    if kind == "subscribe":
+        since_seq = data.get("since_seq")
+        return Subscribe(_required_room_id(data), None if since_seq is None else _seq(since_seq, "since_seq"))
+    if kind == "unsubscribe":
+        return Unsubscribe(_required_room_id(data))
+    if kind == "mark_read":
+        return MarkRead(_required_room_id(data), _seq(data.get("seq"), "seq"))
     raise FrameError("unknown type", f"unknown frame type {kind[:40]!r}")
 
 
@@ -128,3 +173,24 @@ def _message_id(value: object, name: str) -> uuid.UUID:
         except ValueError:
             pass
     raise FrameError("bad data", f"{name} must be a message id")
+
+
+def _required_room_id(data: dict[str, Any]) -> str:
+    if data.get("room_id") is None:
+        raise FrameError("bad data", "this frame needs a 'room_id'")
+    return _room_id(data["room_id"])
+
+
+def _room_id(value: object) -> str:
+    if isinstance(value, str) and len(value) <= 36:
+        try:
+            return str(uuid.UUID(value))
+        except ValueError:
+            pass
+    raise FrameError("bad data", "room_id must be a room id")
+
+
+def _seq(value: object, name: str) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_SEQ:
+        return value
+    raise FrameError("bad data", f"{name} must be a whole number from 0 to {MAX_SEQ}")

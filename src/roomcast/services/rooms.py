@@ -28,7 +28,8 @@ from roomcast.storage.rooms import (
 from roomcast.storage.users import UserStore
 
 MANAGERS = (OWNER, ADMIN)
-Kick = Callable[[uuid.UUID, uuid.UUID], Awaitable[None]]
+# (room, user, reason): the user's sockets stop following the room; `reason` is `left` or `removed`.
+Kick = Callable[[uuid.UUID, uuid.UUID, str], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +135,7 @@ class RoomService:
         access = await self.check_participant(room_id, user_id)
         if access.role == OWNER:
             raise Forbidden("The owner cannot leave their room")
-        await self._delete_participant(room_id, user_id)
+        await self._delete_participant(room_id, user_id, "left")
 
     async def members(self, room_id: uuid.UUID, user_id: uuid.UUID) -> list[dict[str, Any]]:
         await self.check_participant(room_id, user_id)
@@ -175,7 +176,7 @@ class RoomService:
             raise Forbidden("The owner cannot be removed")
         if target_role == ADMIN and access.role != OWNER:
             raise Forbidden("Only the owner can remove an admin")
-        await self._delete_participant(room_id, target_id)
+        await self._delete_participant(room_id, target_id, "removed")
 
     async def do_mark_read(self, room_id: uuid.UUID, user_id: uuid.UUID, seq: int) -> int:
         access = await self.check_participant(room_id, user_id)
@@ -196,7 +197,7 @@ class RoomService:
         except DuplicateParticipant:
             raise Conflict("Already a member") from None
 
-    async def _delete_participant(self, room_id: uuid.UUID, user_id: uuid.UUID) -> None:
+    async def _delete_participant(self, room_id: uuid.UUID, user_id: uuid.UUID, reason: str) -> None:
         await self._store.delete_participant(room_id, user_id)
         if self.kick is not None:
-            await self.kick(room_id, user_id)
+            await self.kick(room_id, user_id, reason)

@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
 
 from roomcast.services.auth import hash_password, verify_password
 from roomcast.services.errors import Conflict, Forbidden, Unauthorized
 from roomcast.storage.database import is_storable_text
+from roomcast.storage.records import iso_utc
 from roomcast.storage.users import UsernameTaken, UserRecord, UserStore
+
+
+def user_as_dict(user: UserRecord) -> dict[str, Any]:
+    """The SPEC's user object: never the password hash."""
+    return {
+        "id": str(user.id),
+        "username": user.username,
+        "display_name": user.display_name,
+        "created_at": iso_utc(user.created_at),
+    }
 
 
 class UserService:

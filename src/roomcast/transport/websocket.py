@@ -39,13 +39,14 @@ GATEWAY_STATE_KEY = "roomcast.gateway"
 CLOSE_TIMEOUT = 2.0
 # How long an abandoned (slow) socket may take to read its close frame before it is cut.
 CLOSE_LINGER = 10.0
-_ROOM_PATH = re.compile(r"^/ws/([^/]+)$")
+# /ws/{room_id}: a room socket; /ws: a user connection.
+_WS_PATH = re.compile(r"^/ws(?:/([^/]+))?$")
 
 
 class Gateway(Protocol):
     """What the protocol needs of `roomcast.gateway.Gateway`."""
 
-    async def serve(self, peer: Peer, room_id: str) -> None: ...
+    async def serve(self, peer: Peer, room_id: str | None) -> None: ...
 
     def start_drain(self) -> None: ...
 
@@ -241,7 +242,7 @@ class WebSocketProtocol(asyncio.Protocol):
 
     def _on_request(self, request: Request) -> None:
         target = urlsplit(request.path)
-        match = _ROOM_PATH.match(target.path)
+        match = _WS_PATH.match(target.path)
         gateway = self._gateway()
         if match is None or gateway is None:
             status, text = (404, "Not Found\n") if match is None else (503, "Service Unavailable\n")
@@ -254,7 +255,8 @@ class WebSocketProtocol(asyncio.Protocol):
         self._response = response
         self._headers = {name.lower(): value for name, value in request.headers.raw_items()}
         self._query = dict(parse_qsl(target.query, keep_blank_values=True))
-        admission = asyncio.ensure_future(gateway.serve(self, unquote(match.group(1))))
+        room = match.group(1)
+        admission = asyncio.ensure_future(gateway.serve(self, None if room is None else unquote(room)))
         self._served = True
         self._state.tasks.add(admission)
         admission.add_done_callback(self._on_admission_done)

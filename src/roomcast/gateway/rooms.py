@@ -1,0 +1,229 @@
+"""What a socket does in the rooms it follows: follow one (greeting and presence), act in it
+(send, change, typing), and stop following it. Room sockets and user connections share all of
+it; they differ only in the greeting's name and in `room_id` on the frames (gateway.subscription).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+from roomcast.backends.base import PresenceMember
+from roomcast.gateway.connection import Connection
+from roomcast.gateway.hub import Hub
+from roomcast.gateway.subscription import Subscription
+from roomcast.protocol import codec
+from roomcast.protocol.frames import ChangeMessage, SendMessage
+from roomcast.services.errors import DomainError, NotInRoom, RateLimited, StorageUnavailable
+from roomcast.services.messages import RECOVERY_LIMIT, Actor
+from roomcast.services.registry import Services
+from roomcast.storage.records import CHANGES, CommitResult, UpdateResult
+from roomcast.storage.writer import Committed
+
+log = logging.getLogger("roomcast.gateway")
+
+Envelope = codec.Envelope
+# message_error's `action` for each change of the log.
+ACTIONS = dict(zip(CHANGES, ("edit", "delete", "react", "react"), strict=True))
+
+
+class InFlight:
+    """The sends and changes being committed, so that a drain can wait for them."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.idle = asyncio.Event()
+        self.idle.set()
+        self.closing = False
+
+    def begin(self) -> None:
+        self.count += 1
+        self.idle.clear()
+
+    def end(self) -> None:
+        self.count -= 1
+        if self.count == 0:
+            self.idle.set()
+
+
+# Runs a coroutine in the background, where a drain waits for it.
+Spawn = Callable[[Coroutine[Any, Any, None]], None]
+
+
+class RoomActions:
+    def __init__(self, services: Services, hub: Hub, in_flight: InFlight, spawn: Spawn) -> None:
+        self.services = services
+        self.hub = hub
+        self.in_flight = in_flight
+        self._spawn = spawn
+
+    async def follow(
+        self, subscription: Subscription, actor: Actor, last_seq: int, since_seq: int | None, greeting: str
+    ) -> bool:
+        """Register the subscription, greet it (`greeting`: `connected` or `subscribed`) and
+        announce its user; False (and nothing of it kept) if the user does not participate."""
+        room_id = subscription.room_id
+        await self.hub.attach(subscription, last_seq)
+        # Registered first, read again second: a removal committed before this read is seen
+        # here, one committed after it finds the subscription registered and kicks it.
+        pair = (uuid.UUID(room_id), actor.user_id)
+        if pair not in await self.services.rooms.participants_among([pair]):
+            subscription.end()
+            await self.hub.detach(subscription)
+            return False
+        connection = subscription.connection
+        member = PresenceMember(connection.user_id, connection.username)
+        first = await self.services.backends.presence.join(room_id, member, connection.id)
+        await self._greet(subscription, actor, last_seq, since_seq, greeting)
+        if first:
+            await self.announce(subscription, "user_joined")
+        return True
+
+    async def _greet(
+        self, subscription: Subscription, actor: Actor, last_seq: int, since_seq: int | None, greeting: str
+    ) -> None:
+        room_id = subscription.room_id
+        room_uuid = uuid.UUID(room_id)
+        data: dict[str, Any] = {"room_id": room_id, "user": {"id": subscription.user_id, "username": actor.username}}
+        online = await self.services.backends.presence.online(room_id)
+        data["online_users"] = [{"user_id": m.user_id, "username": m.username} for m in online]
+        if since_seq is None:
+            recent = await self.services.messages.recent(room_uuid, last_seq)
+            data["recent_messages"] = [codec.Fragment(payload) for _, payload in recent]
+            subscription.seen_seq = recent[-1][0] if recent else last_seq
+        else:
+            page = await self.services.messages.events(room_uuid, since_seq, RECOVERY_LIMIT)
+            data["recent_messages"] = [codec.Fragment(e.message.json) for e in page.events if e.update is None]
+            data["changes"] = [e.update.data() for e in page.events if e.update is not None]
+            data["recovered"] = not page.has_more
+            subscription.seen_seq = page.events[-1].seq if page.events else min(since_seq, last_seq)
+        data["last_seq"] = max(last_seq, subscription.seen_seq)
+        if subscription.ended:
+            return  # removed while being greeted: the socket was told so
+        subscription.connection.send(codec.encode_frame(greeting, data))  # `room_id` is in it already
+        subscription.mark_ready()
+
+    async def unfollow(self, subscription: Subscription) -> None:
+        """Out of the hub and the room's presence (the subscription has ended)."""
+        subscription.end()
+        subscription.cancel_timers()
+        await self.hub.detach(subscription)
+        connection = subscription.connection
+        try:
+            if subscription.typing:
+                subscription.typing = False
+                await self.announce(subscription, "user_stopped_typing")
+            if await self.services.backends.presence.leave(subscription.room_id, connection.user_id, connection.id):
+                await self.announce(subscription, "user_left")
+        except Exception:
+            log.exception("presence cleanup failed", extra={"room_id": subscription.room_id})
+
+    async def send_message(
+        self, subscription: Subscription, actor: Actor, frame: SendMessage, received_at: float
+    ) -> None:
+        if subscription.typing:
+            await self.typing_stop(subscription)
+        room_id = uuid.UUID(subscription.room_id)
+        origin = subscription.id
+        result = await self._attempt(
+            subscription,
+            "send",
+            frame.client_id,
+            lambda: self.services.messages.do_send(
+                actor, room_id, frame.content, frame.client_id, origin, received_at, frame.reply_to
+            ),
+        )
+        if isinstance(result, CommitResult):
+            subscription.send(codec.message_sent_frame(result.message.json, frame.client_id))
+
+    async def change_message(
+        self, subscription: Subscription, actor: Actor, frame: ChangeMessage, received_at: float
+    ) -> None:
+        room_id = uuid.UUID(subscription.room_id)
+        result = await self._attempt(
+            subscription,
+            ACTIONS[frame.change],
+            frame.client_id,
+            lambda: self.services.messages.do_change(
+                actor,
+                room_id,
+                frame.message_id,
+                frame.change,
+                content=frame.content,
+                emoji=frame.emoji,
+                client_id=frame.client_id,
+                origin=subscription.id,
+                received_at=received_at,
+            ),
+        )
+        # A logged change reaches this socket through the hub, in seq order, with its
+        # client_id; one that changed nothing is answered here alone.
+        if isinstance(result, UpdateResult) and result.update.seq is None:
+            data = result.update.data()
+            if frame.client_id is not None:
+                data["client_id"] = frame.client_id
+            subscription.send(codec.message_updated_frame(data))
+
+    async def _attempt(
+        self, subscription: Subscription, action: str, client_id: str | None, work: Callable[[], Awaitable[Committed]]
+    ) -> Committed | None:
+        """Run a send or change, answering its refusal (`message_error` with `action`)."""
+        if self.in_flight.closing:
+            subscription.send(codec.message_error_frame("server shutting down", client_id, True, action))
+            return None
+        self.in_flight.begin()
+        try:
+            return await work()
+        except RateLimited as exc:
+            subscription.send(codec.rate_limited_frame(client_id, exc.info))
+        except StorageUnavailable as exc:
+            subscription.send(codec.message_error_frame(exc.detail, client_id, True, action))
+        except NotInRoom:
+            # The commit found the actor no longer participates: whatever the hub heard, out.
+            self.lose(subscription, "removed", "not a participant")
+        except DomainError as exc:
+            subscription.send(codec.message_error_frame(exc.detail, client_id, False, action))
+        finally:
+            self.in_flight.end()
+        return None
+
+    def lose(self, subscription: Subscription, reason: str, close_reason: str = "removed from room") -> None:
+        """The user left the room or was removed (`reason`): a room socket closes with 1008
+        (`close_reason`), a user connection is told `room_removed` and stops following the room."""
+        connection = subscription.connection
+        if connection.fixed_room is not None:
+            connection.close(1008, close_reason)
+            return
+        if subscription.ended:
+            return
+        subscription.end()
+        connection.send(codec.encode_frame("room_removed", {"room_id": subscription.room_id, "reason": reason}))
+        self._spawn(self.unfollow(subscription))
+
+    async def typing_start(self, subscription: Subscription) -> None:
+        loop = asyncio.get_running_loop()
+        if subscription.typing_timer is not None:
+            subscription.typing_timer.cancel()
+        subscription.typing_timer = loop.call_later(
+            self.services.settings.typing_timeout,
+            lambda: asyncio.ensure_future(self.typing_stop(subscription)),
+        )
+        if not subscription.typing:
+            subscription.typing = True
+            await self.announce(subscription, "user_typing")
+
+    async def typing_stop(self, subscription: Subscription) -> None:
+        if subscription.typing_timer is not None:
+            subscription.typing_timer.cancel()
+            subscription.typing_timer = None
+        if subscription.typing:
+            subscription.typing = False
+            await self.announce(subscription, "user_stopped_typing")
+
+    async def announce(self, subscription: Subscription, kind: str) -> None:
+        connection: Connection = subscription.connection
+        frame = codec.user_frame(kind, connection.user_id, connection.username)
+        await self.hub.publish(subscription.room_id, Envelope("event", frame, user_id=connection.user_id))

@@ -1,0 +1,326 @@
+"""SPEC §4b: one user connection (`/ws`) for all of a user's rooms, next to the room sockets."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+import pytest
+
+from roomcast.config import Settings
+from tests.conftest import LiveServer, User, WsClient, reset_database
+from tests.integration.test_ws_lifecycle import closed_code
+
+
+async def ready(live: LiveServer, user: User) -> tuple[WsClient, dict]:
+    client = await live.connect_user(user)
+    return client, await client.expect("ready")
+
+
+async def subscribed(client: WsClient, room_id: str, **extra) -> dict:
+    await client.send("subscribe", room_id=room_id, **extra)
+    data = await client.expect("subscribed")
+    assert data["room_id"] == room_id
+    return data
+
+
+async def test_ready_lists_the_rooms_as_the_rest_api_does(live: LiveServer) -> None:
+    alice, bob = await live.user(), await live.user()
+    shared = await live.room(alice, bob, name="shared")
+    await live.room(bob, name="bob alone", is_private=True)
+    for text in ("one", "two"):
+        assert (await live.post(bob, shared["id"], text)).status_code == 201
+    client, data = await ready(live, alice)
+    assert data["user"]["id"] == alice.id and data["user"]["username"] == alice.username
+    assert "password_hash" not in data["user"]
+    listed = (await live.http.get("/api/rooms", headers=alice.headers)).json()
+    assert data["rooms"] == listed
+    (room,) = data["rooms"]
+    assert room["id"] == shared["id"] and room["unread_count"] == 2 and room["last_seq"] == 2
+    assert room["last_message"]["content"] == "two"
+    await client.close()
+
+
+async def test_a_user_connection_and_a_room_socket_chat_in_one_room(live: LiveServer) -> None:
+    alice, bob = await live.user(), await live.user()
+    room = await live.room(alice, bob)
+    room_id = room["id"]
+    a, _ = await ready(live, alice)
+    greeting = await subscribed(a, room_id)
+    assert set(greeting) >= {"room_id", "user", "online_users", "recent_messages", "last_seq"}
+    assert greeting["user"] == {"id": alice.id, "username": alice.username}
+    assert [u["user_id"] for u in greeting["online_users"]] == [alice.id]
+    b = await live.connect(room_id, bob)
+    online = (await b.expect("connected"))["online_users"]
+    assert sorted(u["user_id"] for u in online) == sorted([alice.id, bob.id])
+    assert await a.expect("user_joined") == {"room_id": room_id, "user_id": bob.id, "username": bob.username}
+
+    await a.send("send_message", room_id=room_id, content="from the user connection", client_id="u-1")
+    sent = await a.expect("message_sent")
+    assert sent["room_id"] == room_id and sent["client_id"] == "u-1"
+    got = await b.expect("new_message")
+    assert set(got) == {"message"}  # the room socket's frames are the seed's, unchanged
+    assert got["message"]["id"] == sent["message"]["id"]
+
+    await b.send("send_message", content="from the room socket", client_id="r-1")
+    await b.expect("message_sent")
+    heard = await a.expect("new_message")
+    assert heard["room_id"] == room_id and heard["message"]["content"] == "from the room socket"
+    assert heard["message"]["seq"] == 2
+
+    await a.send("typing_start", room_id=room_id)
+    assert await b.expect("user_typing") == {"user_id": alice.id, "username": alice.username}
+    await b.send("typing_start")
+    assert await a.expect("user_typing") == {"room_id": room_id, "user_id": bob.id, "username": bob.username}
+
+    await a.send("edit_message", room_id=room_id, message_id=sent["message"]["id"], content="edited", client_id="e-1")
+    mine = await a.expect("message_updated")
+    assert mine["room_id"] == room_id and mine["client_id"] == "e-1" and mine["message"]["content"] == "edited"
+    theirs = await b.expect("message_updated")
+    assert "room_id" not in theirs and "client_id" not in theirs and theirs["seq"] == mine["seq"] == 3
+    await a.close()
+    assert (await b.expect("user_left"))["user_id"] == alice.id
+    await b.close()
+
+
+async def test_one_socket_follows_many_rooms_each_in_seq_order(live: LiveServer) -> None:
+    alice, bob = await live.user(), await live.user()
+    rooms = [(await live.room(alice, bob, name=f"room {i}"))["id"] for i in range(3)]
+    a, _ = await ready(live, alice)
+    for room_id in rooms:
+        await subscribed(a, room_id)
+    for n in range(3):  # 9 sends: within bob's MESSAGE_RATE_LIMIT
+        for room_id in rooms:
+            assert (await live.post(bob, room_id, f"{room_id[:4]} {n}")).status_code == 201
+    seen: dict[str, list[int]] = {room_id: [] for room_id in rooms}
+    while sum(map(len, seen.values())) < 9:
+        data = await a.expect("new_message")
+        assert data["message"]["room_id"] == data["room_id"]
+        seen[data["room_id"]].append(data["message"]["seq"])
+    assert all(seqs == [1, 2, 3] for seqs in seen.values()), seen
+    await a.close()
+
+
+async def test_room_frames_need_a_room_and_a_subscription(live: LiveServer) -> None:
+    alice = await live.user()
+    room_id = (await live.room(alice))["id"]
+    a, _ = await ready(live, alice)
+    await a.send("send_message", content="which room?")
+    assert (await a.expect("error"))["error"] == "room_id required"
+    await a.send("send_message", room_id=room_id, content="not subscribed yet", client_id="x")
+    refused = await a.expect("error")
+    assert refused == {"room_id": room_id, "error": "not subscribed", "detail": "subscribe to the room first"}
+    await a.send("typing_start", room_id=room_id)
+    assert (await a.expect("error"))["error"] == "not subscribed"
+    await a.send("send_message", room_id="../../etc", content="x")
+    assert (await a.expect("error"))["error"] == "bad data"
+    await a.send("ping")
+    await a.expect("pong")  # the connection stays open through all of it
+    page = (await live.http.get(f"/api/rooms/{room_id}/messages", headers=alice.headers)).json()
+    assert page["messages"] == []
+    await a.close()
+
+
+async def test_subscribe_refusals(live: LiveServer) -> None:
+    alice, bob = await live.user(), await live.user()
+    private = await live.room(bob, name="bob's", is_private=True)
+    public = await live.room(bob, name="open to all")
+    mine = await live.room(alice, name="alice's")
+    a, _ = await ready(live, alice)
+    for room_id in (private["id"], public["id"], str(uuid.uuid4())):
+        await a.send("subscribe", room_id=room_id)
+        assert await a.expect("subscribe_error") == {"room_id": room_id, "error": "not a participant"}
+    await a.send("subscribe", room_id="not-a-room")
+    assert (await a.expect("error"))["error"] == "bad data"
+    await a.send("subscribe")
+    assert (await a.expect("error"))["error"] == "bad data"
+    for bad in (-1, "3", True, 2**53):
+        await a.send("subscribe", room_id=mine["id"], since_seq=bad)
+        assert (await a.expect("error"))["error"] == "bad data", bad
+    await subscribed(a, mine["id"])
+    await a.send("subscribe", room_id=mine["id"].upper())  # the same room, written otherwise
+    assert await a.expect("subscribe_error") == {"room_id": mine["id"], "error": "already subscribed"}
+    b = await live.connect(public["id"], bob)
+    await b.expect("connected")
+    await b.send("subscribe", room_id=public["id"])
+    assert (await b.expect("error"))["error"] == "not a user connection"
+    await a.close()
+    await b.close()
+
+
+async def test_max_subscriptions(make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings(max_subscriptions=2)
+    await reset_database(settings.database_url)
+    live = await LiveServer(settings).start()
+    try:
+        alice = await live.user()
+        rooms = [(await live.room(alice, name=f"r{i}"))["id"] for i in range(3)]
+        a, _ = await ready(live, alice)
+        await subscribed(a, rooms[0])
+        await subscribed(a, rooms[1])
+        await a.send("subscribe", room_id=rooms[2])
+        assert await a.expect("subscribe_error") == {"room_id": rooms[2], "error": "too many subscriptions"}
+        await a.send("unsubscribe", room_id=rooms[0])
+        assert await a.expect("unsubscribed") == {"room_id": rooms[0]}
+        await subscribed(a, rooms[2])
+        await a.close()
+    finally:
+        await live.stop()
+
+
+async def test_unsubscribe_ends_the_rooms_frames_and_presence(live: LiveServer) -> None:
+    alice, bob = await live.user(), await live.user()
+    room_id = (await live.room(alice, bob))["id"]
+    b = await live.connect(room_id, bob)
+    await b.expect("connected")
+    a, _ = await ready(live, alice)
+    await subscribed(a, room_id)
+    assert (await b.expect("user_joined"))["user_id"] == alice.id
+    await a.send("unsubscribe", room_id=room_id)
+    assert await a.expect("unsubscribed") == {"room_id": room_id}
+    assert (await b.expect("user_left"))["user_id"] == alice.id
+    await b.send("send_message", content="nobody on that socket hears this")
+    await b.expect("message_sent")
+    await a.silent(("new_message",))
+    await a.send("unsubscribe", room_id=room_id)  # twice is fine
+    assert await a.expect("unsubscribed") == {"room_id": room_id}
+    await a.send("send_message", room_id=room_id, content="after unsubscribing")
+    assert (await a.expect("error"))["error"] == "not subscribed"
+    await a.close()
+    await b.close()
+
+
+async def test_subscribe_since_seq_recovers_messages_and_changes(live: LiveServer) -> None:
+    alice, bob = await live.user(), await live.user()
+    room_id = (await live.room(alice, bob))["id"]
+    first = (await live.post(bob, room_id, "first")).json()
+    for text in ("second", "third"):
+        await live.post(bob, room_id, text)
+    edited = await live.http.patch(
+        f"/api/rooms/{room_id}/messages/{first['id']}", json={"content": "first, edited"}, headers=bob.headers
+    )
+    assert edited.status_code == 200
+    a, _ = await ready(live, alice)
+    data = await subscribed(a, room_id, since_seq=1)
+    assert [m["seq"] for m in data["recent_messages"]] == [2, 3]
+    assert [(c["seq"], c["message"]["content"]) for c in data["changes"]] == [(4, "first, edited")]
+    assert data["recovered"] is True and data["last_seq"] == 4
+    await live.post(bob, room_id, "live again")
+    assert (await a.expect("new_message"))["message"]["seq"] == 5
+    await a.close()
+
+
+async def test_removal_ends_the_subscription_on_every_device(live: LiveServer) -> None:
+    owner, bob = await live.user(), await live.user()
+    room_id = (await live.room(owner, bob))["id"]
+    phone, _ = await ready(live, bob)
+    laptop, _ = await ready(live, bob)
+    for device in (phone, laptop):
+        await subscribed(device, room_id)
+    removed = await live.http.delete(f"/api/rooms/{room_id}/members/{bob.id}", headers=owner.headers)
+    assert removed.status_code == 204
+    for device in (phone, laptop):
+        assert await device.expect("room_removed") == {"room_id": room_id, "reason": "removed"}
+    await phone.send("send_message", room_id=room_id, content="still here?")
+    assert (await phone.expect("error"))["error"] == "not subscribed"
+    await phone.send("subscribe", room_id=room_id)
+    assert (await phone.expect("subscribe_error"))["error"] == "not a participant"
+    await live.post(owner, room_id, "after bob left")
+    await laptop.silent(("new_message",))
+    page = (await live.http.get(f"/api/rooms/{room_id}/messages", headers=owner.headers)).json()
+    assert [m["content"] for m in page["messages"]] == ["after bob left"]
+    await laptop.send("ping")
+    await laptop.expect("pong")  # the socket itself lives on
+    await phone.close()
+    await laptop.close()
+
+
+async def test_leaving_is_told_as_left(live: LiveServer) -> None:
+    owner, bob = await live.user(), await live.user()
+    room_id = (await live.room(owner, bob))["id"]
+    b, _ = await ready(live, bob)
+    await subscribed(b, room_id)
+    left = await live.http.post(f"/api/rooms/{room_id}/leave", headers=bob.headers)
+    assert left.status_code == 204
+    assert await b.expect("room_removed") == {"room_id": room_id, "reason": "left"}
+    await b.close()
+
+
+async def test_mark_read(live: LiveServer) -> None:
+    alice, bob = await live.user(), await live.user()
+    room_id = (await live.room(alice, bob))["id"]
+    other = (await live.room(bob, name="not alice's", is_private=True))["id"]
+    for text in ("a", "b", "c"):
+        await live.post(bob, room_id, text)
+    a, _ = await ready(live, alice)
+    await a.send("mark_read", room_id=room_id, seq=2)
+    await a.send("ping")
+    await a.expect("pong")
+    (room,) = (await live.http.get("/api/rooms", headers=alice.headers)).json()
+    assert room["unread_count"] == 1
+    await a.send("mark_read", room_id=other, seq=1)
+    refused = await a.expect("error")
+    assert refused["room_id"] == other
+    await a.send("mark_read", room_id=room_id, seq="3")
+    assert (await a.expect("error"))["error"] == "bad data"
+    await a.close()
+
+
+async def test_user_connection_admission_auth_and_logout(live: LiveServer) -> None:
+    alice, bob = await live.user(), await live.user()
+    bad = await live.connect_user(alice, token="not-a-token")
+    assert await closed_code(bad) == (1008, "invalid token")
+    a, _ = await ready(live, alice)
+    await a.send("auth", token=bob.token)
+    assert (await a.expect("error"))["error"] == "invalid token"
+    issued = await live.services.sessions.do_start(uuid.UUID(alice.id), alice.username)
+    await a.send("auth", token=issued.access_token)
+    await a.send("ping")
+    await a.expect("pong")
+    b = await live.connect_user(alice, token=issued.access_token)
+    await b.expect("ready")
+    # Logging out the session of the new token ends both sockets now using it.
+    out = await live.http.post("/api/auth/logout", json={"refresh_token": issued.refresh_token})
+    assert out.status_code == 204
+    for client in (a, b):
+        assert await closed_code(client) == (1008, "logged out")
+
+
+async def test_user_connection_expires_with_its_token(make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings(access_token_ttl=1)
+    await reset_database(settings.database_url)
+    live = await LiveServer(settings).start()
+    try:
+        alice = await live.user()
+        a, _ = await ready(live, alice)
+        assert await closed_code(a, timeout=5) == (1008, "token expired")
+    finally:
+        await live.stop()
+
+
+@pytest.mark.parametrize("implementation", ["websockets-sansio"])
+async def test_user_connection_over_plain_asgi(make_settings: Callable[..., Settings], implementation: str) -> None:
+    settings = make_settings()
+    await reset_database(settings.database_url)
+    live = await LiveServer(settings, server_options={"ws": implementation}).start()
+    try:
+        alice, bob = await live.user(), await live.user()
+        room_id = (await live.room(alice, bob))["id"]
+        a, _ = await ready(live, alice)
+        await subscribed(a, room_id)
+        await live.post(bob, room_id, "over ASGI")
+        assert (await a.expect("new_message"))["room_id"] == room_id
+        await a.close()
+    finally:
+        await live.stop()
+
+
+async def test_many_subscribes_in_one_burst_are_answered_in_order(live: LiveServer) -> None:
+    alice = await live.user()
+    rooms = [(await live.room(alice, name=f"burst {i}"))["id"] for i in range(10)]
+    a, _ = await ready(live, alice)
+    for room_id in rooms:  # sent back to back, none waiting for its answer
+        await a.send("subscribe", room_id=room_id)
+    answered = [(await a.expect("subscribed"))["room_id"] for _ in rooms]
+    assert answered == rooms
+    await a.close()
