@@ -190,10 +190,10 @@ async def test_mark_read_never_moves_backwards(engine: AsyncEngine) -> None:
     room = await store.create(owner, "general", "", False, ["bob"])
     for n in range(5):
         await add_message(engine, room.id, owner, f"m{n}")
-    assert await store.mark_read(room.id, bob, 3) == ReadState(3, 2)
-    assert await store.mark_read(room.id, bob, 1) == ReadState(3, 2)
-    assert await store.mark_read(room.id, bob, 3) == ReadState(3, 2)
-    assert await store.mark_read(room.id, bob, 5) == ReadState(5, 0)
+    assert await store.mark_read(room.id, bob, 3) == ReadState(3, 2, 0)
+    assert await store.mark_read(room.id, bob, 1) == ReadState(3, 2, 0)
+    assert await store.mark_read(room.id, bob, 3) == ReadState(3, 2, 0)
+    assert await store.mark_read(room.id, bob, 5) == ReadState(5, 0, 0)
     assert await store.mark_read(room.id, stranger, 2) is None
     summary = (await store.list_for(bob))[0]
     assert summary.last_read_seq == 5 and summary.unread_count == 0
@@ -209,7 +209,7 @@ async def test_unread_messages_are_the_others_undeleted_ones_after_the_mark(engi
     assert (await store.list_for(alice))[0].unread_count == 1
     await delete_message(engine, sent[1][0])
     assert (await store.list_for(bob))[0].unread_count == 3
-    assert await store.mark_read(room.id, bob, sent[2][1]) == ReadState(sent[2][1], 1)
+    assert await store.mark_read(room.id, bob, sent[2][1]) == ReadState(sent[2][1], 1, 0)
     await delete_message(engine, sent[0][0])  # already read: nothing changes
     assert (await store.list_for(bob))[0].unread_count == 1
     await delete_message(engine, sent[3][0])

@@ -183,14 +183,14 @@ async def test_unread_count_and_read_marks(live: LiveServer) -> None:
 
     response = await read(3)
     assert response.status_code == 200, response.text
-    assert response.json() == {"unread_count": 2}
+    assert response.json() == {"read_seq": 3, "unread_count": 2, "mention_count": 0}
     assert (await my_rooms(live, bob))[rid]["unread_count"] == 2
     # never moves backwards
-    assert (await read(1)).json() == {"unread_count": 2}
-    assert (await read(0)).json() == {"unread_count": 2}
+    assert (await read(1)).json()["read_seq"] == 3
+    assert (await read(0)).json() == {"read_seq": 3, "unread_count": 2, "mention_count": 0}
     assert (await my_rooms(live, bob))[rid]["unread_count"] == 2
     # beyond the newest is the newest, so later messages are still unread
-    assert (await read(10**6)).json() == {"unread_count": 0}
+    assert (await read(10**6)).json()["unread_count"] == 0
     await live.post(alice, rid, "m6")
     assert (await my_rooms(live, bob))[rid]["unread_count"] == 1
     for bad in (-1, "three", None, 2**53, 10**30, True, 1.5):

@@ -251,4 +251,4 @@ async def test_seq_bounds_beyond_every_stored_seq_are_answered(live: LiveServer)
     assert await page(after_seq=2**53 - 1) == []
     assert await page(after_seq=2**31 - 1) == []
     read = await live.http.post(f"/api/rooms/{rid}/read", json={"seq": 2**53 - 1}, headers=alice.headers)
-    assert read.status_code == 200 and read.json() == {"unread_count": 0}
+    assert read.status_code == 200 and read.json()["unread_count"] == 0

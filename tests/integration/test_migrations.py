@@ -46,6 +46,7 @@ TABLES = {
     "rooms",
     "room_participants",
     "messages",
+    "mentions",
     "notifications",
     "auth_sessions",
     "refresh_tokens",

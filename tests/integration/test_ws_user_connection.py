@@ -215,12 +215,14 @@ async def test_removal_ends_the_subscription_on_every_device(live: LiveServer) -
     room_id = (await live.room(owner, bob))["id"]
     phone, _ = await ready(live, bob)
     laptop, _ = await ready(live, bob)
-    for device in (phone, laptop):
-        await subscribed(device, room_id)
+    await subscribed(phone, room_id)
+    await subscribed(laptop, room_id)
+    tablet, _ = await ready(live, bob)  # follows no room: hears of it all the same
     removed = await live.http.delete(f"/api/rooms/{room_id}/members/{bob.id}", headers=owner.headers)
     assert removed.status_code == 204
-    for device in (phone, laptop):
+    for device in (phone, laptop, tablet):
         assert await device.expect("room_removed") == {"room_id": room_id, "reason": "removed"}
+        await device.silent(("room_removed",))  # once
     await phone.send("send_message", room_id=room_id, content="still here?")
     assert (await phone.expect("error"))["error"] == "not subscribed"
     await phone.send("subscribe", room_id=room_id)
@@ -231,8 +233,8 @@ async def test_removal_ends_the_subscription_on_every_device(live: LiveServer) -
     assert [m["content"] for m in page["messages"]] == ["after bob left"]
     await laptop.send("ping")
     await laptop.expect("pong")  # the socket itself lives on
-    await phone.close()
-    await laptop.close()
+    for device in (phone, laptop, tablet):
+        await device.close()
 
 
 async def test_leaving_is_told_as_left(live: LiveServer) -> None:
@@ -246,24 +248,90 @@ async def test_leaving_is_told_as_left(live: LiveServer) -> None:
     await b.close()
 
 
-async def test_mark_read(live: LiveServer) -> None:
+async def test_read_state_follows_on_every_device(live: LiveServer) -> None:
     alice, bob = await live.user(), await live.user()
     room_id = (await live.room(alice, bob))["id"]
     other = (await live.room(bob, name="not alice's", is_private=True))["id"]
-    for text in ("a", "b", "c"):
+    for text in ("a", f"hi @{alice.username}", "c", f"again @{alice.username}"):
         await live.post(bob, room_id, text)
-    a, _ = await ready(live, alice)
-    await a.send("mark_read", room_id=room_id, seq=2)
-    await a.send("ping")
-    await a.expect("pong")
+    await live.services.notifier.flush()
+    phone, data = await ready(live, alice)
+    (listed,) = data["rooms"]
+    assert (listed["read_seq"], listed["unread_count"], listed["mention_count"]) == (0, 4, 2)
+    laptop, _ = await ready(live, alice)
+    await phone.send("mark_read", room_id=room_id, seq=2)
+    marker = {"room_id": room_id, "read_seq": 2, "unread_count": 2, "mention_count": 1}
+    for device in (phone, laptop):
+        assert await device.expect("read_marker") == marker
     (room,) = (await live.http.get("/api/rooms", headers=alice.headers)).json()
-    assert room["unread_count"] == 1
+    assert (room["read_seq"], room["unread_count"], room["mention_count"]) == (2, 2, 1)
+    read = await live.http.post(f"/api/rooms/{room_id}/read", json={"seq": 4}, headers=alice.headers)
+    assert read.json() == {"read_seq": 4, "unread_count": 0, "mention_count": 0}
+    for device in (phone, laptop):
+        assert (await device.expect("read_marker"))["read_seq"] == 4
+    await phone.send("mark_read", room_id=room_id, seq=1)  # never backwards
+    assert (await laptop.expect("read_marker"))["read_seq"] == 4
+    a = phone
     await a.send("mark_read", room_id=other, seq=1)
     refused = await a.expect("error")
     assert refused["room_id"] == other
     await a.send("mark_read", room_id=room_id, seq="3")
     assert (await a.expect("error"))["error"] == "bad data"
     await a.close()
+    await laptop.close()
+
+
+async def test_a_deleted_mention_is_not_counted(live: LiveServer) -> None:
+    alice, bob = await live.user(), await live.user()
+    room_id = (await live.room(alice, bob))["id"]
+    mention = (await live.post(bob, room_id, f"@{alice.username} look")).json()
+    await live.post(bob, room_id, "plain")
+    await live.services.notifier.flush()
+    (room,) = (await live.http.get("/api/rooms", headers=alice.headers)).json()
+    assert (room["unread_count"], room["mention_count"]) == (2, 1)
+    gone = await live.http.delete(f"/api/rooms/{room_id}/messages/{mention['id']}", headers=bob.headers)
+    assert gone.status_code == 204
+    (room,) = (await live.http.get("/api/rooms", headers=alice.headers)).json()
+    assert (room["unread_count"], room["mention_count"]) == (1, 0)
+
+
+async def test_an_edit_that_adds_a_mention_counts_it(live: LiveServer) -> None:
+    alice, bob = await live.user(), await live.user()
+    room_id = (await live.room(alice, bob))["id"]
+    message = (await live.post(bob, room_id, "no one named")).json()
+    edited = await live.http.patch(
+        f"/api/rooms/{room_id}/messages/{message['id']}",
+        json={"content": f"now @{alice.username}"},
+        headers=bob.headers,
+    )
+    assert edited.status_code == 200
+    await live.services.notifier.flush()
+    (room,) = (await live.http.get("/api/rooms", headers=alice.headers)).json()
+    assert room["mention_count"] == 1
+
+
+async def test_rooms_are_added_live(live: LiveServer) -> None:
+    alice, bob, carol = await live.user(), await live.user(), await live.user()
+    b, _ = await ready(live, bob)
+    c, _ = await ready(live, carol)
+    created = await live.room(alice, bob, name="with bob")
+    added = await b.expect("room_added")
+    assert added["room"]["id"] == created["id"] and added["room"]["unread_count"] == 0
+    assert set(added["room"]) >= {"last_seq", "read_seq", "mention_count", "last_message", "role"}
+    public = await live.room(alice, name="open")
+    await live.post(alice, public["id"], "before carol came")
+    joined = await live.http.post(f"/api/rooms/{public['id']}/join", headers=carol.headers)
+    assert joined.status_code == 200
+    room = (await c.expect("room_added"))["room"]
+    assert room["id"] == public["id"] and room["read_seq"] == room["last_seq"] == 1 and room["unread_count"] == 0
+    more = await live.http.post(
+        f"/api/rooms/{created['id']}/members", json={"username": carol.username}, headers=alice.headers
+    )
+    assert more.status_code == 201
+    assert (await c.expect("room_added"))["room"]["id"] == created["id"]
+    await b.silent(("room_added",))
+    await b.close()
+    await c.close()
 
 
 async def test_user_connection_admission_auth_and_logout(live: LiveServer) -> None:

@@ -135,7 +135,5 @@ async def post_message(room_id: uuid.UUID, body: MessageIn, actor: CurrentActor,
 
 @router.post("/{room_id}/read", responses=MANAGE)
 async def mark_read(room_id: uuid.UUID, body: ReadIn, actor: CurrentActor, services: ServicesDep) -> ReadOut:
-    unread = await services.rooms.do_mark_read(room_id, actor.user_id, body.seq)
-    if unread == 0:
-        await services.notifications.do_mark_all_read(actor.user_id, room_id)
-    return ReadOut(unread_count=unread)
+    state = await services.mark_read(room_id, actor.user_id, body.seq)
+    return ReadOut(read_seq=state.read_seq, unread_count=state.unread_count, mention_count=state.mention_count)

@@ -179,7 +179,9 @@ class MessageOut(BaseModel):
 class RoomSummaryOut(RoomOut):
     role: str
     last_seq: int
+    read_seq: int
     unread_count: int
+    mention_count: int
     last_message: MessageOut | None
 
 
@@ -244,7 +246,9 @@ class ReadIn(Strict):
 
 
 class ReadOut(BaseModel):
+    read_seq: int
     unread_count: int
+    mention_count: int
 
 
 class NotificationOut(BaseModel):

@@ -32,7 +32,7 @@ import orjson
 from roomcast.backends.base import PresenceMember
 from roomcast.gateway.admission import Admission, origin_allowed, parse_since_seq
 from roomcast.gateway.connection import Connection
-from roomcast.gateway.hub import CONTROL_CHANNEL, Hub
+from roomcast.gateway.hub import CONTROL_CHANNEL, USER_CHANNEL, Hub
 from roomcast.gateway.membership import MembershipLease
 from roomcast.gateway.peer import Peer
 from roomcast.gateway.rooms import InFlight, RoomActions
@@ -84,6 +84,7 @@ class Gateway:
         self._in_flight = InFlight()
         self.rooms = RoomActions(services, self.hub, self._in_flight, self._spawn)
         self.hub.on_removed = self.rooms.lose
+        self.hub.on_room_removed = self._room_removed
         self.lease = MembershipLease(services.rooms, self.hub.subscriptions, self.rooms.lose)
         self.hub.on_resynced = self.lease.sweep
         self._drain: asyncio.Task[None] | None = None
@@ -97,6 +98,7 @@ class Gateway:
         await self.hub.start()
         await self.services.backends.presence.start(self._on_presence_expired)
         self.services.rooms.kick = self.kick
+        self.services.rooms.tell = self.tell
         self.services.sessions.on_revoked = self.end_sessions
         if self.services.settings.scaled:
             # Only a shared pub/sub can lose a kick; in-process, the kick is a direct call.
@@ -104,6 +106,19 @@ class Gateway:
 
     async def kick(self, room_id: uuid.UUID, user_id: uuid.UUID, reason: str) -> None:
         await self.hub.publish(str(room_id), Envelope("kick", reason.encode(), user_id=str(user_id)))
+
+    async def tell(self, user_id: uuid.UUID, kind: str, data: dict[str, Any]) -> None:
+        """A user event (SPEC §4b) to every user connection of the user, on every instance."""
+        envelope_kind = "room_removed" if kind == "room_removed" else "user"
+        await self.hub.publish(USER_CHANNEL + str(user_id), Envelope(envelope_kind, codec.encode_frame(kind, data)))
+
+    def _room_removed(self, connection: Connection, room_id: str) -> None:
+        """The user left or lost the room: the connection's subscription to it ends (the
+        `room_removed` frame itself goes to every user connection)."""
+        subscription = connection.subscriptions.get(room_id)
+        if subscription is not None and not subscription.ended:
+            subscription.end()
+            self._spawn(self.rooms.unfollow(subscription))
 
     async def end_sessions(self, session_ids: Sequence[str]) -> None:
         """Close the sockets of these (revoked) sessions with 1008 `logged out`, on every instance."""
@@ -189,7 +204,7 @@ class Gateway:
             refusals.log("too many connections", "connection refused", reason="too many connections")
             await peer.close(1008, "too many connections")
             return
-        self.hub.register(connection)
+        await self.hub.register(connection)
         try:
             opened = await self._open(connection, admitted)
         except Exception:
@@ -332,7 +347,7 @@ class Gateway:
 
     async def _mark_read(self, connection: Connection, actor: Actor, frame: MarkRead) -> None:
         try:
-            await self.services.rooms.do_mark_read(uuid.UUID(frame.room_id), actor.user_id, frame.seq)
+            await self.services.mark_read(uuid.UUID(frame.room_id), actor.user_id, frame.seq)
         except DomainError as exc:
             connection.send(codec.with_room_id(codec.error_frame(exc.detail), frame.room_id))
 
@@ -363,7 +378,7 @@ class Gateway:
         """The socket is done: out of the hub and its rooms' presence, its slot given back."""
         connection.cancel_timers()
         connection.close(1000)
-        self.hub.unregister(connection)
+        await self.hub.unregister(connection)
         for subscription in list(connection.subscriptions.values()):
             await self.rooms.unfollow(subscription)
         try:

@@ -30,6 +30,9 @@ RESYNC_BATCH = 500
 # Cluster-wide publications that concern no one room (a session logged out); never a room id,
 # which is a UUID.
 CONTROL_CHANNEL = "~control"
+# Each user's events (SPEC §4b: `read_marker`, `room_added`, `room_removed`) reach the instances
+# holding one of the user's user connections on `~user:{user_id}`.
+USER_CHANNEL = "~user:"
 # Called for a subscription whose user left the room or was removed from it (`reason`).
 OnRemoved = Callable[[Subscription, str], None]
 
@@ -89,6 +92,9 @@ class Hub:
         # Runs after every resync: publications (kicks too) may have been lost meanwhile.
         self.on_resynced: Callable[[], Awaitable[object]] | None = None
         self.on_removed: OnRemoved | None = None
+        # Called for each local user connection of a user who no longer participates in a room.
+        self.on_room_removed: Callable[[Connection, str], None] | None = None
+        self.users: dict[str, dict[str, Connection]] = {}  # user connections, by user and id
 
     async def start(self) -> None:
         await self._pubsub.start(self.on_payload, self.resync)
@@ -117,13 +123,24 @@ class Hub:
                 if len(missed) < RESYNC_BATCH:
                     break
 
-    def register(self, connection: Connection) -> None:
+    async def register(self, connection: Connection) -> None:
         self.sockets[connection.id] = connection
         metrics.OPEN_SOCKETS.inc()
+        if connection.fixed_room is None:
+            mine = self.users.get(connection.user_id)
+            if mine is None:
+                mine = self.users[connection.user_id] = {}
+                await self._pubsub.subscribe(USER_CHANNEL + connection.user_id)
+            mine[connection.id] = connection
 
-    def unregister(self, connection: Connection) -> None:
-        if self.sockets.pop(connection.id, None) is not None:
-            metrics.OPEN_SOCKETS.dec()
+    async def unregister(self, connection: Connection) -> None:
+        if self.sockets.pop(connection.id, None) is None:
+            return
+        metrics.OPEN_SOCKETS.dec()
+        mine = self.users.get(connection.user_id)
+        if mine is not None and mine.pop(connection.id, None) is not None and not mine:
+            del self.users[connection.user_id]
+            await self._pubsub.unsubscribe(USER_CHANNEL + connection.user_id)
 
     async def attach(self, subscription: Subscription, room_last_seq: int) -> None:
         room_id = subscription.room_id
@@ -161,6 +178,9 @@ class Hub:
         if room_id == CONTROL_CHANNEL:
             self._on_control(payload)
             return
+        if room_id.startswith(USER_CHANNEL):
+            self._on_user_event(room_id.removeprefix(USER_CHANNEL), payload)
+            return
         channel = self.rooms.get(room_id)
         if channel is None:
             return
@@ -174,8 +194,9 @@ class Hub:
             await self._deliver_event(room_id, channel, envelope)
         elif envelope.kind == "kick":
             reason = envelope.frame.decode() or "removed"
+            # User connections hear of it on the user's own channel (`room_removed`).
             for subscription in list(channel.subscriptions.values()):
-                if subscription.user_id == envelope.user_id and self.on_removed is not None:
+                if subscription.user_id == envelope.user_id and not subscription.tagged and self.on_removed:
                     self.on_removed(subscription, reason)
         else:
             frame = RoomFrame(envelope.frame, room_id)
@@ -193,6 +214,22 @@ class Hub:
         for connection in self.connections():
             if connection.session_id in ended:
                 connection.close(1008, "logged out")
+
+    def _on_user_event(self, user_id: str, payload: bytes) -> None:
+        connections = self.users.get(user_id)
+        if not connections:
+            return
+        try:
+            envelope = Envelope.decode(payload)
+            removed = orjson.loads(envelope.frame)["data"]["room_id"] if envelope.kind == "room_removed" else None
+        except Exception:
+            log.error("undecodable user event", extra={"user_id": user_id})
+            return
+        wire = websocket_text_frame(envelope.frame)
+        for connection in list(connections.values()):
+            if removed is not None and self.on_room_removed is not None:
+                self.on_room_removed(connection, removed)
+            connection.send(envelope.frame, wire)
 
     async def _deliver_event(self, room_id: str, channel: RoomChannel, envelope: Envelope) -> None:
         if envelope.seq <= channel.last_seq:

@@ -20,6 +20,7 @@ from typing import Any
 from roomcast.backends.base import Presence
 from roomcast.services.errors import NotFound
 from roomcast.storage.notifications import (
+    MentionRow,
     NotificationCount,
     NotificationKey,
     NotificationRecord,
@@ -133,6 +134,7 @@ class Notifier:
         for recipient in await self._store.recipients(wanted):
             members.setdefault(recipient.room_id, []).append(recipient)
         upserts: Upserts = {}
+        named: list[MentionRow] = []
         for room_id in wanted:
             room_records = by_room[room_id]
             room_members = members.get(room_id, [])
@@ -148,13 +150,17 @@ class Notifier:
                         _count(upserts, (room_id, user_id, "message"), record)
                 for name in mentions[record.id]:
                     target = names.get(name)
-                    if target is not None and target != record.sender_id and record.seq > read_upto[target]:
+                    if target is None or target == record.sender_id:
+                        continue
+                    named.append(MentionRow(record.id, target, room_id, record.seq))
+                    if record.seq > read_upto[target]:
                         _count(upserts, (room_id, target, "mention"), record)
         await self._store.add(
             [
                 NotificationCount(user_id, room_id, kind, record.id, count)
                 for (room_id, user_id, kind), (count, record) in upserts.items()
-            ]
+            ],
+            named,
         )
 
     async def _process_edits(self, edits: list[Edit]) -> None:
@@ -182,11 +188,13 @@ class Notifier:
                     mentioned.setdefault((target, record.room_id, "mention"), []).append(record)
         pointing = await self._store.pointing_at(list(mentioned))
         counts = []
+        named: list[MentionRow] = []
         for key, records in mentioned.items():
+            named.extend(MentionRow(record.id, key[0], record.room_id, record.seq) for record in records)
             fresh = [record for record in records if record.id != pointing.get(key)]
             if fresh:
                 counts.append(NotificationCount(*key, max(fresh, key=lambda r: r.seq).id, len(fresh)))
-        await self._store.add(counts)
+        await self._store.add(counts, named)
 
 
 def _count(upserts: Upserts, key: tuple[uuid.UUID, uuid.UUID, str], record: MessageRecord) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -18,7 +19,7 @@ from roomcast.services.sessions import SessionService
 from roomcast.services.users import UserService
 from roomcast.storage.database import create_engine
 from roomcast.storage.notifications import SqlNotificationStore
-from roomcast.storage.rooms import SqlRoomStore
+from roomcast.storage.rooms import ReadState, SqlRoomStore
 from roomcast.storage.sessions import SqlSessionStore
 from roomcast.storage.users import SqlUserStore
 
@@ -61,6 +62,14 @@ class Services:
         notifier.start()
         services.messages.writer.start()
         return services
+
+    async def mark_read(self, room_id: uuid.UUID, user_id: uuid.UUID, seq: int) -> ReadState:
+        """`POST …/read` and the `mark_read` frame: the read mark, and once nothing is unread,
+        the room's notifications read too."""
+        state = await self.rooms.do_mark_read(room_id, user_id, seq)
+        if state.unread_count == 0:
+            await self.notifications.do_mark_all_read(user_id, room_id)
+        return state
 
     async def close(self) -> None:
         await self.messages.writer.stop()

@@ -6,6 +6,7 @@ leak nothing. Public rooms are visible to everybody; members and history are for
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from roomcast.storage.rooms import (
     OWNER,
     DuplicateParticipant,
     MemberRecord,
+    ReadState,
     RoomRecord,
     RoomStore,
     RoomSummary,
@@ -27,9 +29,13 @@ from roomcast.storage.rooms import (
 )
 from roomcast.storage.users import UserStore
 
+log = logging.getLogger("roomcast.rooms")
+
 MANAGERS = (OWNER, ADMIN)
 # (room, user, reason): the user's sockets stop following the room; `reason` is `left` or `removed`.
 Kick = Callable[[uuid.UUID, uuid.UUID, str], Awaitable[None]]
+# (user, frame type, data): an event for every user connection of the user (SPEC §4b).
+Tell = Callable[[uuid.UUID, str, dict[str, Any]], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +71,9 @@ def summary_as_dict(summary: RoomSummary) -> dict[str, Any]:
     return room_as_dict(summary.room) | {
         "role": summary.role,
         "last_seq": summary.room.last_seq,
+        "read_seq": summary.last_read_seq,
         "unread_count": summary.unread_count,
+        "mention_count": summary.mention_count,
         "last_message": None if summary.last_message is None else summary.last_message.as_dict(),
     }
 
@@ -87,6 +95,7 @@ class RoomService:
         self._users = users
         self._presence = presence
         self.kick: Kick | None = None
+        self.tell: Tell | None = None
 
     async def do_create(
         self, owner_id: uuid.UUID, name: str, description: str, is_private: bool, members: list[str]
@@ -95,6 +104,8 @@ class RoomService:
             room = await self._store.create(owner_id, name, description, is_private, members)
         except UnknownUsers as exc:
             raise NotFound(f"unknown users: {', '.join(exc.names)}") from None
+        if self.tell is not None:
+            await self._added(room.id, [member.user_id for member in await self._store.members(room.id)])
         return room_as_dict(room)
 
     async def check_access(self, room_id: uuid.UUID, user_id: uuid.UUID) -> RoomAccess:
@@ -129,6 +140,7 @@ class RoomService:
         if access.record.is_private:
             raise Forbidden("This room is private")
         await self._insert_participant(room_id, user_id, access.last_seq)
+        await self._added(room_id, [user_id])
         return access.room
 
     async def do_leave(self, room_id: uuid.UUID, user_id: uuid.UUID) -> None:
@@ -151,6 +163,7 @@ class RoomService:
         if user is None:
             raise NotFound("User not found")
         await self._insert_participant(room_id, user.id, access.last_seq)
+        await self._added(room_id, [user.id])
         return {
             "user_id": str(user.id),
             "username": user.username,
@@ -178,12 +191,23 @@ class RoomService:
             raise Forbidden("Only the owner can remove an admin")
         await self._delete_participant(room_id, target_id, "removed")
 
-    async def do_mark_read(self, room_id: uuid.UUID, user_id: uuid.UUID, seq: int) -> int:
+    async def do_mark_read(self, room_id: uuid.UUID, user_id: uuid.UUID, seq: int) -> ReadState:
+        """Every user connection of the user hears the new state (`read_marker`)."""
         access = await self.check_participant(room_id, user_id)
         state = await self._store.mark_read(room_id, user_id, min(seq, access.last_seq))
         if state is None:  # removed since the check
             raise Forbidden("Join the room first")
-        return state.unread_count
+        await self._tell(
+            user_id,
+            "read_marker",
+            {
+                "room_id": str(room_id),
+                "read_seq": state.read_seq,
+                "unread_count": state.unread_count,
+                "mention_count": state.mention_count,
+            },
+        )
+        return state
 
     async def _role_of(self, room_id: uuid.UUID, user_id: uuid.UUID) -> str:
         role = await self._store.role_of(room_id, user_id)
@@ -201,3 +225,21 @@ class RoomService:
         await self._store.delete_participant(room_id, user_id)
         if self.kick is not None:
             await self.kick(room_id, user_id, reason)
+        await self._tell(user_id, "room_removed", {"room_id": str(room_id), "reason": reason})
+
+    async def _added(self, room_id: uuid.UUID, user_ids: Sequence[uuid.UUID]) -> None:
+        """`room_added`, with the room as `GET /api/rooms` lists it for each of them."""
+        if self.tell is None:
+            return
+        for user_id in user_ids:
+            for summary in await self._store.list_for(user_id, room_id):
+                await self._tell(user_id, "room_added", {"room": summary_as_dict(summary)})
+
+    async def _tell(self, user_id: uuid.UUID, kind: str, data: dict[str, Any]) -> None:
+        if self.tell is None:
+            return
+        try:
+            await self.tell(user_id, kind, data)
+        except Exception:
+            # The change is stored; a device that missed the event sees it in its next `ready`.
+            log.exception("user event not published", extra={"user_id": str(user_id), "type": kind})

@@ -103,6 +103,18 @@ class Message(Base):
     last_emoji: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
+class Mention(Base):
+    """A participant a message names (`@username`, not its sender): the rooms' `mention_count`."""
+
+    __tablename__ = "mentions"
+    __table_args__ = (Index("ix_mentions_user_room_seq", "user_id", "room_id", "seq"),)
+
+    message_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    room_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("rooms.id", ondelete="CASCADE"), nullable=False)
+    seq: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
 class Notification(Base):
     __tablename__ = "notifications"
     __table_args__ = (UniqueConstraint("user_id", "room_id", "type", name="uq_notifications_user_room_type"),)

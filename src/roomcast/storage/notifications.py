@@ -12,13 +12,11 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from roomcast.storage.models import Notification, Participant, User, utcnow
-from roomcast.storage.queries import KEYS_PER_STATEMENT, key_match
+from roomcast.storage.models import Notification, utcnow
+from roomcast.storage.queries import KEYS_PER_STATEMENT, key_match, mentions, participants, users
 from roomcast.storage.records import as_utc
 
 notifications = Notification.__table__
-participants = Participant.__table__
-users = User.__table__
 
 LIST_LIMIT = 500
 NotificationKey = tuple[uuid.UUID, uuid.UUID, str]  # (user, room, type)
@@ -41,6 +39,16 @@ class NotificationCount:
     type: str
     message_id: uuid.UUID
     count: int
+
+
+@dataclass(frozen=True, slots=True)
+class MentionRow:
+    """The message `message_id` (the room's `seq`) names the participant `user_id`."""
+
+    message_id: uuid.UUID
+    user_id: uuid.UUID
+    room_id: uuid.UUID
+    seq: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,8 +86,9 @@ class NotificationStore(Protocol):
         """The message each existing (user, room, type) notification among `keys` points at."""
         ...
 
-    async def add(self, counts: Sequence[NotificationCount]) -> None:
-        """At most one entry per (user, room, type)."""
+    async def add(self, counts: Sequence[NotificationCount], named: Sequence[MentionRow] = ()) -> None:
+        """At most one entry per (user, room, type); with the mentions `named` (one already
+        stored is kept as it is), in the same transaction."""
         ...
 
     async def list_for(self, user_id: uuid.UUID, limit: int = LIST_LIMIT) -> list[NotificationRecord]:
@@ -160,11 +169,22 @@ class SqlNotificationStore:
                 found.update(((u, r, k), message_id) for u, r, k, message_id in await conn.execute(query))
         return found
 
-    async def add(self, counts: Sequence[NotificationCount]) -> None:
-        if not counts:
+    async def add(self, counts: Sequence[NotificationCount], named: Sequence[MentionRow] = ()) -> None:
+        if not counts and not named:
             return
         now = utcnow()
         async with self._engine.begin() as conn:
+            if named:
+                insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+                await conn.execute(
+                    insert(mentions).on_conflict_do_nothing(),
+                    [
+                        {"message_id": m.message_id, "user_id": m.user_id, "room_id": m.room_id, "seq": m.seq}
+                        for m in named
+                    ],
+                )
+            if not counts:
+                return
             await conn.execute(
                 _upsert(conn.dialect.name),
                 [

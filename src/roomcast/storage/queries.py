@@ -7,9 +7,10 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, or_, select
 
-from roomcast.storage.models import Message, Participant, Room, User
+from roomcast.storage.models import Mention, Message, Participant, Room, User
 
 messages = Message.__table__
+mentions = Mention.__table__
 rooms = Room.__table__
 users = User.__table__
 participants = Participant.__table__

@@ -12,14 +12,18 @@ from sqlalchemy import ColumnElement, Label, and_, func, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from roomcast.storage.models import Message, Participant, Room, User, utcnow
-from roomcast.storage.queries import KEYS_PER_STATEMENT, key_match, select_messages
+from roomcast.storage.models import utcnow
+from roomcast.storage.queries import (
+    KEYS_PER_STATEMENT,
+    key_match,
+    mentions,
+    messages,
+    participants,
+    rooms,
+    select_messages,
+    users,
+)
 from roomcast.storage.records import MessageRecord, as_utc, record_from_row
-
-rooms = Room.__table__
-participants = Participant.__table__
-users = User.__table__
-messages = Message.__table__
 
 OWNER, ADMIN, MEMBER = "owner", "admin", "member"
 Pair = tuple[uuid.UUID, uuid.UUID]
@@ -58,6 +62,7 @@ class RoomSummary:
     role: str
     last_read_seq: int
     unread_count: int
+    mention_count: int
     last_message: MessageRecord | None
 
 
@@ -65,6 +70,7 @@ class RoomSummary:
 class ReadState:
     read_seq: int
     unread_count: int
+    mention_count: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,10 +109,10 @@ class RoomStore(Protocol):
         """Which (room, user) pairs participate now, for any number of pairs."""
         ...
 
-    async def list_for(self, user_id: uuid.UUID) -> list[RoomSummary]:
-        """The user's rooms, most recently active first (their newest message, else their creation),
-        ties by id; each with its newest message (in its current state) and the user's read mark
-        and unread count."""
+    async def list_for(self, user_id: uuid.UUID, room_id: uuid.UUID | None = None) -> list[RoomSummary]:
+        """The user's rooms (only `room_id`, if given), most recently active first (their newest
+        message, else their creation), ties by id; each with its newest message (in its current
+        state) and the user's read mark, unread count and unread mentions."""
         ...
 
     async def list_public(self, text: str | None, limit: int) -> list[RoomRecord]:
@@ -173,6 +179,24 @@ def _unread(room_id: ColumnElement[Any], user_id: uuid.UUID) -> Label[int]:
         .correlate_except(messages)
         .scalar_subquery()
         .label("unread_count")
+    )
+
+
+def _mention_count(room_id: ColumnElement[Any], user_id: uuid.UUID) -> Label[int]:
+    """The participant's unread mentions (messages after its read mark that name it, not deleted),
+    in a query of `participants` (correlated to its row)."""
+    return (
+        select(func.count())
+        .select_from(mentions.join(messages, messages.c.id == mentions.c.message_id))
+        .where(
+            mentions.c.user_id == user_id,
+            mentions.c.room_id == room_id,
+            mentions.c.seq > participants.c.last_read_seq,
+            messages.c.deleted.is_(False),
+        )
+        .correlate_except(mentions, messages)
+        .scalar_subquery()
+        .label("mention_count")
     )
 
 
@@ -244,18 +268,28 @@ class SqlRoomStore:
                 found.update((row.room_id, row.user_id) for row in await conn.execute(query))
         return found
 
-    async def list_for(self, user_id: uuid.UUID) -> list[RoomSummary]:
+    async def list_for(self, user_id: uuid.UUID, room_id: uuid.UUID | None = None) -> list[RoomSummary]:
         query = (
-            select(rooms, participants.c.last_read_seq, participants.c.role, _unread(rooms.c.id, user_id))
+            select(
+                rooms,
+                participants.c.last_read_seq,
+                participants.c.role,
+                _unread(rooms.c.id, user_id),
+                _mention_count(rooms.c.id, user_id),
+            )
             .join(participants, participants.c.room_id == rooms.c.id)
             .where(participants.c.user_id == user_id)
             .order_by(rooms.c.id)
         )
+        if room_id is not None:
+            query = query.where(rooms.c.id == room_id)
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).all()
             newest = await self._newest_messages(conn, [row.id for row in rows])
         summaries = [
-            RoomSummary(room_record(row), row.role, row.last_read_seq, row.unread_count, newest.get(row.id))
+            RoomSummary(
+                room_record(row), row.role, row.last_read_seq, row.unread_count, row.mention_count, newest.get(row.id)
+            )
             for row in rows
         ]
         summaries.sort(key=_last_active, reverse=True)  # stable: ties stay in id order
@@ -326,10 +360,12 @@ class SqlRoomStore:
             .where(_participation(room_id, user_id), participants.c.last_read_seq < seq)
             .values(last_read_seq=seq)
         )
-        query = select(participants.c.last_read_seq, _unread(participants.c.room_id, user_id)).where(
-            _participation(room_id, user_id)
-        )
+        query = select(
+            participants.c.last_read_seq,
+            _unread(participants.c.room_id, user_id),
+            _mention_count(participants.c.room_id, user_id),
+        ).where(_participation(room_id, user_id))
         async with self._engine.begin() as conn:
             await conn.execute(forward)
             row = (await conn.execute(query)).one_or_none()
-        return None if row is None else ReadState(row.last_read_seq, row.unread_count)
+        return None if row is None else ReadState(row.last_read_seq, row.unread_count, row.mention_count)
