@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
 from collections.abc import Callable
 
@@ -392,3 +394,86 @@ async def test_many_subscribes_in_one_burst_are_answered_in_order(live: LiveServ
     answered = [(await a.expect("subscribed"))["room_id"] for _ in rooms]
     assert answered == rooms
     await a.close()
+
+
+async def activities(client: WsClient, within: float) -> list[dict]:
+    """Every room_activity that arrives within `within` seconds."""
+    seen = []
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(within):
+            while True:
+                frame = await client.recv(within)
+                if frame["type"] == "room_activity":
+                    seen.append(frame["data"])
+    return seen
+
+
+async def listed(live: LiveServer, user: User, room_id: str) -> dict:
+    await live.services.notifier.flush()
+    rooms = (await live.http.get("/api/rooms", headers=user.headers)).json()
+    return next(room for room in rooms if room["id"] == room_id)
+
+
+async def test_room_activity_without_subscribing_coalesced_and_true_to_the_rest_api(live: LiveServer) -> None:
+    alice, bob = await live.user(), await live.user()
+    room_id = (await live.room(alice, bob))["id"]
+    a, _ = await ready(live, alice)
+    first = (await live.post(bob, room_id, "one")).json()
+    activity = await a.expect("room_activity")
+    assert activity == {
+        "room_id": room_id,
+        "last_seq": 1,
+        "unread_count": 1,
+        "mention_count": 0,
+        "last_message": first,
+    }
+    for text in ("two", f"three @{alice.username}", "four"):
+        await live.post(bob, room_id, text)
+    coalesced = await activities(a, 1.6)
+    assert len(coalesced) == 1, coalesced  # at most one a second, the last state winning
+    assert (coalesced[0]["last_seq"], coalesced[0]["unread_count"], coalesced[0]["mention_count"]) == (4, 4, 1)
+    assert coalesced[0]["last_message"]["content"] == "four"
+    room = await listed(live, alice, room_id)
+    assert (room["unread_count"], room["mention_count"]) == (4, 1)
+    await a.close()
+
+
+async def test_room_activity_follows_deletes_and_the_users_own_messages(live: LiveServer) -> None:
+    alice, bob = await live.user(), await live.user()
+    room_id = (await live.room(alice, bob))["id"]
+    mention = (await live.post(bob, room_id, f"@{alice.username} before")).json()
+    await live.post(bob, room_id, "plain")
+    await live.services.notifier.flush()
+    a, _ = await ready(live, alice)
+    gone = await live.http.delete(f"/api/rooms/{room_id}/messages/{mention['id']}", headers=bob.headers)
+    assert gone.status_code == 204
+    activity = await a.expect("room_activity")
+    assert (activity["unread_count"], activity["mention_count"], activity["last_seq"]) == (1, 0, 3)
+    room = await listed(live, alice, room_id)
+    assert (room["unread_count"], room["mention_count"]) == (1, 0)
+    await asyncio.sleep(1.1)
+    await live.post(alice, room_id, "my own, from another device")
+    activity = await a.expect("room_activity")
+    assert (activity["unread_count"], activity["mention_count"]) == (0, 0)
+    room = await listed(live, alice, room_id)
+    assert (room["read_seq"], room["unread_count"]) == (4, 0)
+    await a.close()
+
+
+async def test_room_activity_starts_and_ends_with_membership(live: LiveServer) -> None:
+    owner, bob = await live.user(), await live.user()
+    b, _ = await ready(live, bob)
+    room_id = (await live.room(owner, name="later"))["id"]
+    body = {"username": bob.username}
+    added = await live.http.post(f"/api/rooms/{room_id}/members", json=body, headers=owner.headers)
+    assert added.status_code == 201
+    await b.expect("room_added")
+    await live.post(owner, room_id, "welcome")
+    assert (await b.expect("room_activity"))["unread_count"] == 1
+    removed = await live.http.delete(f"/api/rooms/{room_id}/members/{bob.id}", headers=owner.headers)
+    assert removed.status_code == 204
+    await b.expect("room_removed")
+    await asyncio.sleep(1.1)
+    await live.post(owner, room_id, "bob is gone")
+    await b.silent(("room_activity", "new_message"), within=0.5)
+    await b.close()

@@ -26,6 +26,7 @@ from roomcast.protocol.codec import websocket_text_frame
 
 if TYPE_CHECKING:
     from roomcast.gateway.subscription import Subscription
+    from roomcast.gateway.watch import RoomWatch
 
 log = logging.getLogger("roomcast.gateway")
 
@@ -105,6 +106,7 @@ class Connection:
         "subscriptions",
         "user_id",
         "username",
+        "watches",
     )
 
     def __init__(
@@ -123,6 +125,7 @@ class Connection:
         # A room socket's one room (/ws/{room_id}); None for a user connection (/ws).
         self.fixed_room = fixed_room
         self.subscriptions: dict[str, Subscription] = {}
+        self.watches: dict[str, RoomWatch] = {}  # a user connection's rooms (gateway.watch)
         self.user_id = user_id
         self.username = username
         self.session_id = session_id
@@ -228,3 +231,5 @@ class Connection:
             self.expiry_timer.cancel()
         for subscription in self.subscriptions.values():
             subscription.cancel_timers()
+        for watch in self.watches.values():
+            watch.stop()

@@ -38,6 +38,7 @@ from roomcast.gateway.peer import Peer
 from roomcast.gateway.rooms import InFlight, RoomActions
 from roomcast.gateway.session import Session, Work
 from roomcast.gateway.subscription import Subscription
+from roomcast.gateway.watch import RoomWatch
 from roomcast.observability import metrics
 from roomcast.observability.throttle import ThrottledLog
 from roomcast.protocol import codec
@@ -84,7 +85,7 @@ class Gateway:
         self._in_flight = InFlight()
         self.rooms = RoomActions(services, self.hub, self._in_flight, self._spawn)
         self.hub.on_removed = self.rooms.lose
-        self.hub.on_room_removed = self._room_removed
+        self.hub.on_user_event = self._on_user_event
         self.lease = MembershipLease(services.rooms, self.hub.subscriptions, self.rooms.lose)
         self.hub.on_resynced = self.lease.sweep
         self._drain: asyncio.Task[None] | None = None
@@ -109,16 +110,24 @@ class Gateway:
 
     async def tell(self, user_id: uuid.UUID, kind: str, data: dict[str, Any]) -> None:
         """A user event (SPEC §4b) to every user connection of the user, on every instance."""
-        envelope_kind = "room_removed" if kind == "room_removed" else "user"
-        await self.hub.publish(USER_CHANNEL + str(user_id), Envelope(envelope_kind, codec.encode_frame(kind, data)))
+        await self.hub.publish(USER_CHANNEL + str(user_id), Envelope("user", codec.encode_frame(kind, data)))
 
-    def _room_removed(self, connection: Connection, room_id: str) -> None:
-        """The user left or lost the room: the connection's subscription to it ends (the
-        `room_removed` frame itself goes to every user connection)."""
-        subscription = connection.subscriptions.get(room_id)
-        if subscription is not None and not subscription.ended:
-            subscription.end()
-            self._spawn(self.rooms.unfollow(subscription))
+    def _on_user_event(self, connection: Connection, kind: str, data: dict[str, Any]) -> None:
+        """What a user event changes on one user connection, before the connection gets its frame."""
+        if kind == "room_removed":
+            subscription = connection.subscriptions.get(data["room_id"])
+            if subscription is not None and not subscription.ended:
+                subscription.end()
+                self._spawn(self.rooms.unfollow(subscription))
+            watch = connection.watches.get(data["room_id"])
+            if watch is not None:
+                self._spawn(self.hub.unwatch(watch))
+        elif kind == "room_added" and data["room"]["id"] not in connection.watches:
+            self._spawn(self.hub.watch(RoomWatch(connection, data["room"], ())))
+        elif kind == "read_marker":
+            watch = connection.watches.get(data["room_id"])
+            if watch is not None:
+                watch.read(data["read_seq"], data["unread_count"], data["mention_count"])
 
     async def end_sessions(self, session_ids: Sequence[str]) -> None:
         """Close the sockets of these (revoked) sessions with 1008 `logged out`, on every instance."""
@@ -226,7 +235,10 @@ class Gateway:
                 connection.close(1008, "invalid token")
                 return False
             rooms = await self.services.rooms.list_for(actor.user_id)
+            mentions = await self.services.rooms.unread_mentions(actor.user_id)
             connection.send(codec.encode_frame("ready", {"user": user_as_dict(user), "rooms": rooms}))
+            for room in rooms:
+                await self.hub.watch(RoomWatch(connection, room, mentions.get(room["id"], ())))
         else:
             subscription = Subscription(connection, admitted.room_id, tagged=False)
             if not await self.rooms.follow(subscription, actor, admitted.last_seq, admitted.since_seq, "connected"):
@@ -381,6 +393,8 @@ class Gateway:
         await self.hub.unregister(connection)
         for subscription in list(connection.subscriptions.values()):
             await self.rooms.unfollow(subscription)
+        for watch in list(connection.watches.values()):
+            await self.hub.unwatch(watch)
         try:
             await self.services.backends.connections.release(connection.user_id, connection.id)
         except Exception:

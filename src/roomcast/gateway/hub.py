@@ -12,13 +12,15 @@ from the database first, so sockets always see `seq` in order.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 import orjson
 
 from roomcast.backends.base import PubSub
 from roomcast.gateway.connection import Connection, WriteCoalescer
 from roomcast.gateway.subscription import Subscription
+from roomcast.gateway.watch import RoomWatch
 from roomcast.observability import metrics
 from roomcast.protocol.codec import LOGGED, Envelope, websocket_text_frame, with_room_id
 
@@ -35,15 +37,22 @@ CONTROL_CHANNEL = "~control"
 USER_CHANNEL = "~user:"
 # Called for a subscription whose user left the room or was removed from it (`reason`).
 OnRemoved = Callable[[Subscription, str], None]
+# Called for each local user connection of the user a user event is for: (connection, type, data).
+OnUserEvent = Callable[[Connection, str, dict[str, Any]], None]
 
 
 class RoomChannel:
-    __slots__ = ("last_seq", "room_id", "subscriptions")
+    __slots__ = ("last_seq", "room_id", "subscriptions", "watches")
 
     def __init__(self, room_id: str) -> None:
         self.room_id = room_id
         self.subscriptions: dict[str, Subscription] = {}  # by connection id
+        self.watches: dict[str, RoomWatch] = {}  # user connections of members, by connection id
         self.last_seq = 0
+
+    @property
+    def idle(self) -> bool:
+        return not self.subscriptions and not self.watches
 
 
 class RoomFrame:
@@ -92,8 +101,7 @@ class Hub:
         # Runs after every resync: publications (kicks too) may have been lost meanwhile.
         self.on_resynced: Callable[[], Awaitable[object]] | None = None
         self.on_removed: OnRemoved | None = None
-        # Called for each local user connection of a user who no longer participates in a room.
-        self.on_room_removed: Callable[[Connection, str], None] | None = None
+        self.on_user_event: OnUserEvent | None = None
         self.users: dict[str, dict[str, Connection]] = {}  # user connections, by user and id
 
     async def start(self) -> None:
@@ -143,14 +151,41 @@ class Hub:
             await self._pubsub.unsubscribe(USER_CHANNEL + connection.user_id)
 
     async def attach(self, subscription: Subscription, room_last_seq: int) -> None:
-        room_id = subscription.room_id
-        subscription.connection.subscriptions[room_id] = subscription
+        subscription.connection.subscriptions[subscription.room_id] = subscription
+        channel = await self._channel(subscription.room_id, room_last_seq)
+        channel.subscriptions[subscription.id] = subscription
+
+    async def watch(self, watch: RoomWatch) -> None:
+        watch.connection.watches[watch.room_id] = watch
+        channel = await self._channel(watch.room_id, watch.last_seq)
+        channel.watches[watch.connection.id] = watch
+
+    def unwatch(self, watch: RoomWatch) -> Coroutine[Any, Any, None]:
+        """Stop the watch now (nothing more of the room reaches it); what the result awaits is
+        only the channel's release, should no one else follow the room here."""
+        watch.stop()
+        connection = watch.connection
+        if connection.watches.get(watch.room_id) is watch:
+            del connection.watches[watch.room_id]
+        channel = self.rooms.get(watch.room_id)
+        if channel is not None and channel.watches.get(connection.id) is watch:
+            del channel.watches[connection.id]
+        else:
+            channel = None
+        return self._release(channel)
+
+    async def _channel(self, room_id: str, room_last_seq: int) -> RoomChannel:
         channel = self.rooms.get(room_id)
         if channel is None:
             channel = self.rooms[room_id] = RoomChannel(room_id)
             channel.last_seq = room_last_seq
             await self._pubsub.subscribe(room_id)
-        channel.subscriptions[subscription.id] = subscription
+        return channel
+
+    async def _release(self, channel: RoomChannel | None) -> None:
+        if channel is not None and channel.idle and self.rooms.get(channel.room_id) is channel:
+            del self.rooms[channel.room_id]
+            await self._pubsub.unsubscribe(channel.room_id)
 
     async def detach(self, subscription: Subscription) -> None:
         room_id = subscription.room_id
@@ -161,9 +196,7 @@ class Hub:
         if channel is None or channel.subscriptions.get(subscription.id) is not subscription:
             return
         del channel.subscriptions[subscription.id]
-        if not channel.subscriptions:
-            del self.rooms[room_id]
-            await self._pubsub.unsubscribe(room_id)
+        await self._release(channel)
 
     def connections(self) -> list[Connection]:
         return list(self.sockets.values())
@@ -221,14 +254,15 @@ class Hub:
             return
         try:
             envelope = Envelope.decode(payload)
-            removed = orjson.loads(envelope.frame)["data"]["room_id"] if envelope.kind == "room_removed" else None
+            event = orjson.loads(envelope.frame)
+            kind, data = event["type"], event["data"]
         except Exception:
             log.error("undecodable user event", extra={"user_id": user_id})
             return
         wire = websocket_text_frame(envelope.frame)
         for connection in list(connections.values()):
-            if removed is not None and self.on_room_removed is not None:
-                self.on_room_removed(connection, removed)
+            if self.on_user_event is not None:
+                self.on_user_event(connection, kind, data)
             connection.send(envelope.frame, wire)
 
     async def _deliver_event(self, room_id: str, channel: RoomChannel, envelope: Envelope) -> None:
@@ -265,3 +299,8 @@ class Hub:
                 frame.deliver(subscription, seq)
             delivered += 1
         metrics.DELIVERIES.inc(delivered)
+        if channel.watches:
+            event = orjson.loads(envelope.frame)  # once for all the room's watching connections
+            kind, data = event["type"], event["data"]
+            for watch in list(channel.watches.values()):
+                watch.apply(seq, kind, data)

@@ -130,6 +130,10 @@ class RoomService:
     async def list_for(self, user_id: uuid.UUID) -> list[dict[str, Any]]:
         return [summary_as_dict(summary) for summary in await self._store.list_for(user_id)]
 
+    async def unread_mentions(self, user_id: uuid.UUID) -> dict[str, list[int]]:
+        """Per room (id as text), the seqs of the user's unread mentions."""
+        return {str(room_id): seqs for room_id, seqs in (await self._store.unread_mentions(user_id)).items()}
+
     async def list_public(self, query_text: str | None, limit: int = 100) -> list[dict[str, Any]]:
         return [room_as_dict(room) for room in await self._store.list_public(query_text, limit)]
 

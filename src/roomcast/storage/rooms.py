@@ -115,6 +115,10 @@ class RoomStore(Protocol):
         state) and the user's read mark, unread count and unread mentions."""
         ...
 
+    async def unread_mentions(self, user_id: uuid.UUID) -> dict[uuid.UUID, list[int]]:
+        """Per room of the user, the seqs of the messages after its read mark that name it (not deleted)."""
+        ...
+
     async def list_public(self, text: str | None, limit: int) -> list[RoomRecord]:
         """Public rooms whose name contains `text` as typed (case-insensitive, `%` and `_` are
         plain characters), by name, at most `limit`."""
@@ -235,6 +239,23 @@ class SqlRoomStore:
             await conn.execute(participants.insert(), rows)
             row = (await conn.execute(select(rooms).where(rooms.c.id == room_id))).one()
         return room_record(row)
+
+    async def unread_mentions(self, user_id: uuid.UUID) -> dict[uuid.UUID, list[int]]:
+        query = (
+            select(mentions.c.room_id, mentions.c.seq)
+            .join(messages, messages.c.id == mentions.c.message_id)
+            .join(participants, _participation(mentions.c.room_id, user_id))
+            .where(
+                mentions.c.user_id == user_id,
+                mentions.c.seq > participants.c.last_read_seq,
+                messages.c.deleted.is_(False),
+            )
+        )
+        found: dict[uuid.UUID, list[int]] = {}
+        async with self._engine.connect() as conn:
+            for room_id, seq in await conn.execute(query):
+                found.setdefault(room_id, []).append(seq)
+        return found
 
     @staticmethod
     async def _user_ids(conn: AsyncConnection, names: Sequence[str]) -> list[uuid.UUID]:
