@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.include_router(routes_auth.router, prefix="/api")
     app.include_router(routes_rooms.router, prefix="/api")
+    app.include_router(routes_rooms.dms_router, prefix="/api")
     app.include_router(routes_messages.router, prefix="/api")
     app.include_router(routes_notifications.router, prefix="/api")
     app.include_router(routes_ops.router)

@@ -170,17 +170,17 @@ async def test_max_subscriptions(make_settings: Callable[..., Settings]) -> None
         await live.stop()
 
 
-async def test_unsubscribe_ends_the_rooms_frames_and_presence(live: LiveServer) -> None:
+async def test_unsubscribe_ends_the_rooms_frames_not_the_presence(live: LiveServer) -> None:
     alice, bob = await live.user(), await live.user()
     room_id = (await live.room(alice, bob))["id"]
     b = await live.connect(room_id, bob)
     await b.expect("connected")
     a, _ = await ready(live, alice)
-    await subscribed(a, room_id)
     assert (await b.expect("user_joined"))["user_id"] == alice.id
+    await subscribed(a, room_id)
     await a.send("unsubscribe", room_id=room_id)
     assert await a.expect("unsubscribed") == {"room_id": room_id}
-    assert (await b.expect("user_left"))["user_id"] == alice.id
+    await b.silent(("user_left",))  # alice still has the app open
     await b.send("send_message", content="nobody on that socket hears this")
     await b.expect("message_sent")
     await a.silent(("new_message",))
@@ -189,7 +189,32 @@ async def test_unsubscribe_ends_the_rooms_frames_and_presence(live: LiveServer) 
     await a.send("send_message", room_id=room_id, content="after unsubscribing")
     assert (await a.expect("error"))["error"] == "not subscribed"
     await a.close()
+    assert (await b.expect("user_left"))["user_id"] == alice.id
     await b.close()
+
+
+async def test_a_user_with_the_app_open_is_online_in_all_their_rooms(live: LiveServer) -> None:
+    alice, bob = await live.user(), await live.user()
+    general = (await live.room(alice, bob, name="general"))["id"]
+    other = (await live.room(alice, bob, name="other"))["id"]
+    b = await live.connect(general, bob)
+    await b.expect("connected")
+    phone, _ = await ready(live, alice)
+    laptop, _ = await ready(live, alice)
+    await subscribed(laptop, other)  # reading another room
+    assert (await b.expect("user_joined"))["user_id"] == alice.id
+    await b.silent(("user_joined",))  # once per person, not per device
+    members = (await live.http.get(f"/api/rooms/{general}/members", headers=bob.headers)).json()
+    assert {m["user_id"]: m["online"] for m in members} == {alice.id: True, bob.id: True}
+    c = await live.connect(general, bob)
+    online = (await c.expect("connected"))["online_users"]
+    assert sorted(u["user_id"] for u in online) == sorted([alice.id, bob.id])
+    await phone.close()
+    await b.silent(("user_left",))
+    await laptop.close()
+    assert (await b.expect("user_left"))["user_id"] == alice.id
+    await b.close()
+    await c.close()
 
 
 async def test_subscribe_since_seq_recovers_messages_and_changes(live: LiveServer) -> None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
+from pydantic import AfterValidator
 
 from roomcast.api.deps import ClientAddress, CurrentClaims, ServicesDep
 from roomcast.api.schemas import (
     INVALID,
+    NO_NUL_PATTERN,
     UNAUTHENTICATED,
     ErrorOut,
     LoginIn,
@@ -18,6 +20,7 @@ from roomcast.api.schemas import (
     RegisterIn,
     TokenOut,
     UserOut,
+    check_text,
 )
 from roomcast.services.errors import Unauthorized
 from roomcast.services.sessions import IssuedTokens
@@ -87,6 +90,19 @@ async def refresh(body: RefreshIn, services: ServicesDep) -> TokenOut:
 @router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
 async def logout(body: RefreshIn, services: ServicesDep) -> None:
     await services.sessions.do_logout(body.refresh_token)
+
+
+@router.get("/users", responses=UNAUTHENTICATED)
+async def find_users(
+    claims: CurrentClaims,
+    services: ServicesDep,
+    q: Annotated[
+        str, Query(max_length=64, json_schema_extra={"pattern": NO_NUL_PATTERN}), AfterValidator(check_text)
+    ] = "",
+    limit: Annotated[int, Query(ge=1, le=50)] = 20,
+) -> list[UserOut]:
+    """Users whose username or display name starts with `q` (case-insensitive): to start a DM or add a member."""
+    return [UserOut(**user) for user in await services.users.search(q, limit)]
 
 
 @router.get("/users/me", responses=UNAUTHENTICATED)

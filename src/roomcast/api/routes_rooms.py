@@ -28,6 +28,7 @@ from roomcast.api.schemas import (
 )
 
 router = APIRouter(prefix="/rooms", tags=["rooms"], responses={**INVALID, **UNAUTHENTICATED})
+dms_router = APIRouter(prefix="/dms", tags=["rooms"], responses={**INVALID, **UNAUTHENTICATED})
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut, "description": "No such room, or not visible"}}
 MANAGE: dict[int | str, dict[str, Any]] = {
@@ -43,6 +44,24 @@ MANAGE: dict[int | str, dict[str, Any]] = {
 )
 async def create_room(body: RoomIn, actor: CurrentActor, services: ServicesDep) -> RoomOut:
     room = await services.rooms.do_create(actor.user_id, body.name, body.description, body.is_private, body.members)
+    return RoomOut(**room)
+
+
+@dms_router.post(
+    "",
+    status_code=status.HTTP_200_OK,
+    responses={
+        201: {"model": RoomOut, "description": "Created"},
+        404: {"model": ErrorOut, "description": "No such user"},
+    },
+)
+async def open_direct_message(
+    body: MemberIn, actor: CurrentActor, services: ServicesDep, response: Response
+) -> RoomOut:
+    """The direct-message room of the caller and `username`: one per pair, whichever of the two asks."""
+    room, created = await services.rooms.do_open_dm(actor.user_id, body.username)
+    if created:
+        response.status_code = status.HTTP_201_CREATED
     return RoomOut(**room)
 
 

@@ -144,6 +144,7 @@ class RoomOut(BaseModel):
     name: str
     description: str
     is_private: bool
+    kind: Literal["room", "dm"]
     created_by: str
     created_at: str
 

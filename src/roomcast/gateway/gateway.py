@@ -121,13 +121,24 @@ class Gateway:
                 self._spawn(self.rooms.unfollow(subscription))
             watch = connection.watches.get(data["room_id"])
             if watch is not None:
-                self._spawn(self.hub.unwatch(watch))
+                watch.stop()
+                self._spawn(self._unwatch(watch))
         elif kind == "room_added" and data["room"]["id"] not in connection.watches:
-            self._spawn(self.hub.watch(RoomWatch(connection, data["room"], ())))
+            self._spawn(self._watch(RoomWatch(connection, data["room"], ())))
         elif kind == "read_marker":
             watch = connection.watches.get(data["room_id"])
             if watch is not None:
                 watch.read(data["read_seq"], data["unread_count"], data["mention_count"])
+
+    async def _watch(self, watch: RoomWatch) -> None:
+        """A user connection follows one of its user's rooms: its counts, and the user's presence there."""
+        await self.hub.watch(watch)
+        if await self.rooms.join(watch.room_id, watch.connection):
+            await self.rooms.announce(watch.room_id, watch.connection, "user_joined")
+
+    async def _unwatch(self, watch: RoomWatch) -> None:
+        await self.hub.unwatch(watch)
+        await self.rooms.leave(watch.room_id, watch.connection)
 
     async def end_sessions(self, session_ids: Sequence[str]) -> None:
         """Close the sockets of these (revoked) sessions with 1008 `logged out`, on every instance."""
@@ -238,7 +249,7 @@ class Gateway:
             mentions = await self.services.rooms.unread_mentions(actor.user_id)
             connection.send(codec.encode_frame("ready", {"user": user_as_dict(user), "rooms": rooms}))
             for room in rooms:
-                await self.hub.watch(RoomWatch(connection, room, mentions.get(room["id"], ())))
+                await self._watch(RoomWatch(connection, room, mentions.get(room["id"], ())))
         else:
             subscription = Subscription(connection, admitted.room_id, tagged=False)
             if not await self.rooms.follow(subscription, actor, admitted.last_seq, admitted.since_seq, "connected"):
@@ -394,7 +405,7 @@ class Gateway:
         for subscription in list(connection.subscriptions.values()):
             await self.rooms.unfollow(subscription)
         for watch in list(connection.watches.values()):
-            await self.hub.unwatch(watch)
+            await self._unwatch(watch)
         try:
             await self.services.backends.connections.release(connection.user_id, connection.id)
         except Exception:

@@ -74,13 +74,26 @@ class RoomActions:
             subscription.end()
             await self.hub.detach(subscription)
             return False
-        connection = subscription.connection
-        member = PresenceMember(connection.user_id, connection.username)
-        first = await self.services.backends.presence.join(room_id, member, connection.id)
+        # A user connection's presence comes with its watch of the room (gateway.watch): the
+        # user is online in all their rooms, subscribed or not.
+        first = not subscription.tagged and await self.join(room_id, subscription.connection)
         await self._greet(subscription, actor, last_seq, since_seq, greeting)
         if first:
-            await self.announce(subscription, "user_joined")
+            await self.announce(room_id, subscription.connection, "user_joined")
         return True
+
+    async def join(self, room_id: str, connection: Connection) -> bool:
+        """The connection counts for the user's presence in the room; whether it is the first."""
+        member = PresenceMember(connection.user_id, connection.username)
+        return await self.services.backends.presence.join(room_id, member, connection.id)
+
+    async def leave(self, room_id: str, connection: Connection) -> None:
+        """The connection no longer counts for the user's presence in the room (`user_left` after the last)."""
+        try:
+            if await self.services.backends.presence.leave(room_id, connection.user_id, connection.id):
+                await self.announce(room_id, connection, "user_left")
+        except Exception:
+            log.exception("presence cleanup failed", extra={"room_id": room_id})
 
     async def _greet(
         self, subscription: Subscription, actor: Actor, last_seq: int, since_seq: int | None, greeting: str
@@ -112,14 +125,14 @@ class RoomActions:
         subscription.cancel_timers()
         await self.hub.detach(subscription)
         connection = subscription.connection
-        try:
-            if subscription.typing:
-                subscription.typing = False
-                await self.announce(subscription, "user_stopped_typing")
-            if await self.services.backends.presence.leave(subscription.room_id, connection.user_id, connection.id):
-                await self.announce(subscription, "user_left")
-        except Exception:
-            log.exception("presence cleanup failed", extra={"room_id": subscription.room_id})
+        if subscription.typing:
+            subscription.typing = False
+            try:
+                await self.announce(subscription.room_id, connection, "user_stopped_typing")
+            except Exception:
+                log.exception("typing cleanup failed", extra={"room_id": subscription.room_id})
+        if not subscription.tagged:
+            await self.leave(subscription.room_id, connection)
 
     async def send_message(
         self, subscription: Subscription, actor: Actor, frame: SendMessage, received_at: float
@@ -213,7 +226,7 @@ class RoomActions:
         )
         if not subscription.typing:
             subscription.typing = True
-            await self.announce(subscription, "user_typing")
+            await self.announce(subscription.room_id, subscription.connection, "user_typing")
 
     async def typing_stop(self, subscription: Subscription) -> None:
         if subscription.typing_timer is not None:
@@ -221,9 +234,9 @@ class RoomActions:
             subscription.typing_timer = None
         if subscription.typing:
             subscription.typing = False
-            await self.announce(subscription, "user_stopped_typing")
+            await self.announce(subscription.room_id, subscription.connection, "user_stopped_typing")
 
-    async def announce(self, subscription: Subscription, kind: str) -> None:
-        connection: Connection = subscription.connection
+    async def announce(self, room_id: str, connection: Connection, kind: str) -> None:
+        """Presence or typing of the connection's user, to the room's other users' connections."""
         frame = codec.user_frame(kind, connection.user_id, connection.username)
-        await self.hub.publish(subscription.room_id, Envelope("event", frame, user_id=connection.user_id))
+        await self.hub.publish(room_id, Envelope("event", frame, user_id=connection.user_id))

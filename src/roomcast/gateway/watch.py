@@ -34,6 +34,7 @@ class RoomWatch:
         "read_seq",
         "room_id",
         "seen_seq",
+        "stopped",
         "unread_count",
     )
 
@@ -49,10 +50,11 @@ class RoomWatch:
         self.last_message: dict[str, Any] | None = room["last_message"]
         self._due = 0.0
         self._timer: asyncio.TimerHandle | None = None
+        self.stopped = False
 
     def apply(self, seq: int, kind: str, data: dict[str, Any]) -> None:
         """A room event (`new_message` or `message_updated` data), in seq order."""
-        if seq <= self.seen_seq:
+        if seq <= self.seen_seq or self.stopped:
             return
         self.seen_seq = seq
         self.last_seq = max(self.last_seq, seq)
@@ -96,6 +98,8 @@ class RoomWatch:
         self.mentions = {seq for seq in self.mentions if seq > self.read_seq}
 
     def stop(self) -> None:
+        """Nothing more goes out for this room (the hub lets go of the watch next)."""
+        self.stopped = True
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None

@@ -17,8 +17,10 @@ from roomcast.services.errors import Conflict, Forbidden, NotFound
 from roomcast.storage.records import iso_utc
 from roomcast.storage.rooms import (
     ADMIN,
+    DM,
     MEMBER,
     OWNER,
+    DuplicateDirectMessage,
     DuplicateParticipant,
     MemberRecord,
     ReadState,
@@ -64,6 +66,7 @@ def room_as_dict(room: RoomRecord) -> dict[str, Any]:
         "is_private": room.is_private,
         "created_by": str(room.created_by),
         "created_at": iso_utc(room.created_at),
+        "kind": room.kind,
     }
 
 
@@ -89,6 +92,11 @@ def member_as_dict(member: MemberRecord, online: bool) -> dict[str, Any]:
     }
 
 
+def _not_a_dm(access: RoomAccess) -> None:
+    if access.record.kind == DM:
+        raise Conflict("A direct message has exactly its two participants")
+
+
 class RoomService:
     def __init__(self, store: RoomStore, users: UserStore, presence: Presence) -> None:
         self._store = store
@@ -107,6 +115,29 @@ class RoomService:
         if self.tell is not None:
             await self._added(room.id, [member.user_id for member in await self._store.members(room.id)])
         return room_as_dict(room)
+
+    async def do_open_dm(self, actor_id: uuid.UUID, username: str) -> tuple[dict[str, Any], bool]:
+        """The direct-message room of the actor and `username` (one per pair, whoever asks), and
+        whether this call created it."""
+        other = await self._users.find(username)
+        me = await self._users.get(actor_id)
+        if other is None or me is None:
+            raise NotFound("User not found")
+        low, high = sorted((me.id, other.id))  # the same pair whichever of the two asks
+        dm_key = f"{low}:{high}"
+        found = await self._store.find_dm(dm_key)
+        if found is not None:
+            return room_as_dict(found), False
+        name = ", ".join(sorted({me.username, other.username}, key=str.lower))
+        try:
+            room = await self._store.create(me.id, name, "", True, [other.username], dm_key=dm_key)
+        except DuplicateDirectMessage:
+            found = await self._store.find_dm(dm_key)  # the other one asked at the same moment
+            if found is None:
+                raise
+            return room_as_dict(found), False
+        await self._added(room.id, sorted({low, high}))
+        return room_as_dict(room), True
 
     async def check_access(self, room_id: uuid.UUID, user_id: uuid.UUID) -> RoomAccess:
         """The room as `user_id` may see it, or NotFound."""
@@ -149,6 +180,7 @@ class RoomService:
 
     async def do_leave(self, room_id: uuid.UUID, user_id: uuid.UUID) -> None:
         access = await self.check_participant(room_id, user_id)
+        _not_a_dm(access)
         if access.role == OWNER:
             raise Forbidden("The owner cannot leave their room")
         await self._delete_participant(room_id, user_id, "left")
@@ -161,6 +193,7 @@ class RoomService:
 
     async def do_add_member(self, room_id: uuid.UUID, actor_id: uuid.UUID, username: str) -> dict[str, Any]:
         access = await self.check_participant(room_id, actor_id)
+        _not_a_dm(access)
         if access.role not in MANAGERS:
             raise Forbidden("Only the owner or an admin can add members")
         user = await self._users.find(username)
@@ -178,6 +211,7 @@ class RoomService:
 
     async def do_set_role(self, room_id: uuid.UUID, actor_id: uuid.UUID, target_id: uuid.UUID, role: str) -> None:
         access = await self.check_participant(room_id, actor_id)
+        _not_a_dm(access)
         if access.role != OWNER:
             raise Forbidden("Only the owner can change roles")
         if await self._role_of(room_id, target_id) == OWNER:
@@ -186,6 +220,7 @@ class RoomService:
 
     async def do_remove_member(self, room_id: uuid.UUID, actor_id: uuid.UUID, target_id: uuid.UUID) -> None:
         access = await self.check_participant(room_id, actor_id)
+        _not_a_dm(access)
         if access.role not in MANAGERS:
             raise Forbidden("Only the owner or an admin can remove members")
         target_role = await self._role_of(room_id, target_id)

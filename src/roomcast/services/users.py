@@ -56,3 +56,6 @@ class UserService:
 
     async def get(self, user_id: uuid.UUID) -> UserRecord | None:
         return await self._store.get(user_id)
+
+    async def search(self, prefix: str, limit: int) -> list[dict[str, Any]]:
+        return [user_as_dict(user) for user in await self._store.search(prefix, limit)]

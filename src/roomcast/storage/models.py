@@ -49,6 +49,7 @@ class User(Base):
 
 class Room(Base):
     __tablename__ = "rooms"
+    __table_args__ = (UniqueConstraint("dm_key", name="uq_rooms_dm_key"),)
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     name: Mapped[str] = mapped_column(String(100), nullable=False, index=True)
@@ -59,6 +60,9 @@ class Room(Base):
     # The seq of the room's newest event (a message or a change, SPEC §4a); bumped inside the
     # transaction that stores it, whose row lock makes seq gap-free and in commit order.
     last_seq: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    kind: Mapped[str] = mapped_column(String(8), nullable=False, default="room", server_default="room")
+    # A direct message's pair, "{user id}:{user id}" in order: one room per pair.
+    dm_key: Mapped[str | None] = mapped_column(String(73), nullable=True)
 
 
 class Participant(Base):

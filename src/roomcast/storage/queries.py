@@ -46,3 +46,9 @@ def key_match(columns: Sequence[ColumnElement[Any]], keys: Sequence[Sequence[Any
     An OR of key lookups, which both databases answer from the key's index: SQLite answers
     `tuple_(...).in_(keys)`, its `IN (VALUES ...)`, with a scan of the whole table."""
     return or_(*(and_(*(column == value for column, value in zip(columns, key, strict=True))) for key in keys))
+
+
+def like_pattern(text: str, prefix: bool = False) -> str:
+    """A LIKE pattern (escape `\\`) for `text` as typed, lower-cased: anywhere, or at the start."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"{escaped}%" if prefix else f"%{escaped}%"

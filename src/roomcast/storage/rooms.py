@@ -16,6 +16,7 @@ from roomcast.storage.models import utcnow
 from roomcast.storage.queries import (
     KEYS_PER_STATEMENT,
     key_match,
+    like_pattern,
     mentions,
     messages,
     participants,
@@ -26,7 +27,12 @@ from roomcast.storage.queries import (
 from roomcast.storage.records import MessageRecord, as_utc, record_from_row
 
 OWNER, ADMIN, MEMBER = "owner", "admin", "member"
+DM = "dm"
 Pair = tuple[uuid.UUID, uuid.UUID]
+
+
+class DuplicateDirectMessage(Exception):
+    """The pair has a direct-message room already."""
 
 
 class DuplicateParticipant(Exception):
@@ -48,6 +54,7 @@ class RoomRecord:
     created_by: uuid.UUID
     created_at: datetime
     last_seq: int
+    kind: str = "room"  # or "dm": a direct message, exactly its pair's participants
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,11 +102,20 @@ class RoomStore(Protocol):
     """
 
     async def create(
-        self, owner_id: uuid.UUID, name: str, description: str, is_private: bool, member_names: Sequence[str]
+        self,
+        owner_id: uuid.UUID,
+        name: str,
+        description: str,
+        is_private: bool,
+        member_names: Sequence[str],
+        dm_key: str | None = None,
     ) -> RoomRecord:
         """The room with its owner (`owner`) and the named users (`member`), all read marks at 0,
-        in one transaction; UnknownUsers, and nothing stored, when a name matches nobody."""
+        in one transaction; UnknownUsers, and nothing stored, when a name matches nobody. With
+        `dm_key`, a direct message (`kind: "dm"`): IntegrityError when that pair has one already."""
         ...
+
+    async def find_dm(self, dm_key: str) -> RoomRecord | None: ...
 
     async def access(self, room_id: uuid.UUID, user_id: uuid.UUID) -> RoomRole | None:
         """The room and the user's role in it (None when not a participant); None without the room."""
@@ -157,12 +173,8 @@ def room_record(row: Any) -> RoomRecord:
         created_by=row.created_by,
         created_at=as_utc(row.created_at),
         last_seq=row.last_seq,
+        kind=row.kind,
     )
-
-
-def like_pattern(text: str) -> str:
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 def _last_active(summary: RoomSummary) -> datetime:
@@ -213,9 +225,32 @@ class SqlRoomStore:
         self._engine = engine
 
     async def create(
-        self, owner_id: uuid.UUID, name: str, description: str, is_private: bool, member_names: Sequence[str]
+        self,
+        owner_id: uuid.UUID,
+        name: str,
+        description: str,
+        is_private: bool,
+        member_names: Sequence[str],
+        dm_key: str | None = None,
     ) -> RoomRecord:
         room_id = uuid.uuid4()
+        try:
+            return await self._create(room_id, owner_id, name, description, is_private, member_names, dm_key)
+        except IntegrityError:
+            if dm_key is not None and await self.find_dm(dm_key) is not None:
+                raise DuplicateDirectMessage(dm_key) from None
+            raise
+
+    async def _create(
+        self,
+        room_id: uuid.UUID,
+        owner_id: uuid.UUID,
+        name: str,
+        description: str,
+        is_private: bool,
+        member_names: Sequence[str],
+        dm_key: str | None,
+    ) -> RoomRecord:
         now = utcnow()
         async with self._engine.begin() as conn:
             member_ids = await self._user_ids(conn, member_names)
@@ -228,6 +263,8 @@ class SqlRoomStore:
                     created_by=owner_id,
                     created_at=now,
                     last_seq=0,
+                    kind="room" if dm_key is None else DM,
+                    dm_key=dm_key,
                 )
             )
             rows = [{"room_id": room_id, "user_id": owner_id, "role": OWNER, "joined_at": now, "last_read_seq": 0}]
@@ -239,6 +276,11 @@ class SqlRoomStore:
             await conn.execute(participants.insert(), rows)
             row = (await conn.execute(select(rooms).where(rooms.c.id == room_id))).one()
         return room_record(row)
+
+    async def find_dm(self, dm_key: str) -> RoomRecord | None:
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(select(rooms).where(rooms.c.dm_key == dm_key))).one_or_none()
+        return None if row is None else room_record(row)
 
     async def unread_mentions(self, user_id: uuid.UUID) -> dict[uuid.UUID, list[int]]:
         query = (

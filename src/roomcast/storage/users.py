@@ -7,14 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from roomcast.storage.models import User, utcnow
+from roomcast.storage.models import utcnow
+from roomcast.storage.queries import like_pattern, users
 from roomcast.storage.records import as_utc
-
-users = User.__table__
 
 
 class UsernameTaken(Exception):
@@ -46,6 +45,11 @@ class UserStore(Protocol):
 
     async def set_password_hash(self, user_id: uuid.UUID, password_hash: str) -> bool:
         """Whether the user exists (and now has this hash)."""
+        ...
+
+    async def search(self, prefix: str, limit: int) -> list[UserRecord]:
+        """Users whose username or display name starts with `prefix` as typed (case-insensitive),
+        by username, at most `limit`."""
         ...
 
 
@@ -83,6 +87,22 @@ class SqlUserStore:
         async with self._engine.connect() as conn:
             row = (await conn.execute(query)).one_or_none()
         return None if row is None else user_record(row)
+
+    async def search(self, prefix: str, limit: int) -> list[UserRecord]:
+        pattern = like_pattern(prefix, prefix=True)
+        query = (
+            select(users)
+            .where(
+                or_(
+                    func.lower(users.c.username).like(pattern, escape="\\"),
+                    func.lower(users.c.display_name).like(pattern, escape="\\"),
+                )
+            )
+            .order_by(func.lower(users.c.username))
+            .limit(limit)
+        )
+        async with self._engine.connect() as conn:
+            return [user_record(row) for row in await conn.execute(query)]
 
     async def set_password_hash(self, user_id: uuid.UUID, password_hash: str) -> bool:
         statement = update(users).where(users.c.id == user_id).values(password_hash=password_hash)

@@ -1,4 +1,4 @@
-"""mentions: who each message names, for the rooms' mention counts
+"""user connection: who each message names (the rooms' mention counts); direct messages
 
 Revision ID: 0004
 Revises: 0003
@@ -25,8 +25,16 @@ def upgrade() -> None:
         sa.Column("seq", sa.Integer(), nullable=False),
     )
     op.create_index("ix_mentions_user_room_seq", "mentions", ["user_id", "room_id", "seq"], unique=False)
+    with op.batch_alter_table("rooms", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("kind", sa.String(length=8), nullable=False, server_default="room"))
+        batch_op.add_column(sa.Column("dm_key", sa.String(length=73), nullable=True))
+        batch_op.create_unique_constraint("uq_rooms_dm_key", ["dm_key"])
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("rooms", schema=None) as batch_op:
+        batch_op.drop_constraint("uq_rooms_dm_key", type_="unique")
+        batch_op.drop_column("dm_key")
+        batch_op.drop_column("kind")
     op.drop_index("ix_mentions_user_room_seq", table_name="mentions")
     op.drop_table("mentions")
