@@ -12,7 +12,7 @@ from websockets.exceptions import ConnectionClosed
 
 from tests.conftest import LiveServer, User
 
-ROOM_KEYS = {"id", "name", "description", "is_private", "created_by", "created_at"}
+ROOM_KEYS = {"id", "name", "description", "is_private", "kind", "created_by", "created_at"}
 MEMBER_KEYS = {"user_id", "username", "display_name", "role", "online"}
 
 

@@ -502,3 +502,41 @@ async def test_room_activity_starts_and_ends_with_membership(live: LiveServer) -
     await live.post(owner, room_id, "bob is gone")
     await b.silent(("room_activity", "new_message"), within=0.5)
     await b.close()
+
+
+async def test_member_panels_and_names_stay_live(live: LiveServer) -> None:
+    owner, bob, carol = await live.user(), await live.user(), await live.user()
+    room_id = (await live.room(owner, bob))["id"]
+    panel = await live.connect(room_id, owner)
+    await panel.expect("connected")
+    app, _ = await ready(live, owner)
+    await subscribed(app, room_id)
+    body = {"username": carol.username}
+    assert (await live.http.post(f"/api/rooms/{room_id}/members", json=body, headers=owner.headers)).status_code == 201
+    added = {"room_id": room_id, "user_id": carol.id, "username": carol.username, "change": "added", "role": "member"}
+    for client in (panel, app):
+        assert await client.expect("member_changed") == added
+    promoted = await live.http.patch(
+        f"/api/rooms/{room_id}/members/{carol.id}", json={"role": "admin"}, headers=owner.headers
+    )
+    assert promoted.status_code == 204, promoted.text
+    for client in (panel, app):
+        changed = await client.expect("member_changed")
+        assert (changed["change"], changed["role"], changed["user_id"]) == ("role", "admin", carol.id)
+    gone = await live.http.delete(f"/api/rooms/{room_id}/members/{carol.id}", headers=owner.headers)
+    assert gone.status_code == 204
+    for client in (panel, app):
+        assert (await client.expect("member_changed"))["change"] == "removed"
+    renamed = await live.http.patch("/api/users/me", json={"display_name": "Bob the Builder"}, headers=bob.headers)
+    assert renamed.status_code == 200 and renamed.json()["display_name"] == "Bob the Builder"
+    on_panel = await panel.expect("user_updated")
+    assert on_panel == {"user": renamed.json()}
+    assert await app.expect("user_updated") == {"room_id": room_id, "user": renamed.json()}
+    me = (await live.http.get("/api/users/me", headers=bob.headers)).json()
+    assert me["display_name"] == "Bob the Builder"
+    for bad in ("", " ", "\u202eevil", "x" * 65):
+        response = await live.http.patch("/api/users/me", json={"display_name": bad}, headers=bob.headers)
+        assert response.status_code == 422, bad
+    assert (await live.http.get("/api/users/me", headers=bob.headers)).json()["display_name"] == "Bob the Builder"
+    await panel.close()
+    await app.close()

@@ -16,6 +16,7 @@ from roomcast.api.schemas import (
     ErrorOut,
     LoginIn,
     PasswordChangeIn,
+    ProfileIn,
     RefreshIn,
     RegisterIn,
     TokenOut,
@@ -111,6 +112,12 @@ async def me(claims: CurrentClaims, services: ServicesDep) -> UserOut:
     if user is None:
         raise Unauthorized("invalid token")
     return user_out(user)
+
+
+@router.patch("/users/me", responses=UNAUTHENTICATED)
+async def update_me(body: ProfileIn, claims: CurrentClaims, services: ServicesDep) -> UserOut:
+    """Every room the user is in sees the new name live (`user_updated`)."""
+    return UserOut(**await services.rename(claims.user_id, body.display_name))
 
 
 @router.post(

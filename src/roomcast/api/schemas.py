@@ -95,13 +95,30 @@ def check_name(value: str | None) -> str | None:
 
 # What check_name refuses, said in the schema too (a generated client then knows).
 SAFE_NAME_PATTERN = r"^[^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\u2028\u2029]*$"
-Name = Annotated[Text, AfterValidator(check_name), Field(json_schema_extra={"pattern": SAFE_NAME_PATTERN})]
+
+
+def check_visible(value: str | None) -> str | None:
+    if value is not None and not is_visible(value):
+        raise ValueError("must not be only white space or invisible characters")
+    return value
+
+
+Name = Annotated[
+    Text,
+    AfterValidator(check_name),
+    AfterValidator(check_visible),
+    Field(json_schema_extra={"pattern": SAFE_NAME_PATTERN}),
+]
 
 
 class RegisterIn(Strict):
     username: str = Field(pattern=USERNAME_PATTERN, description="3-32 of A-Z a-z 0-9 _ . -")
     password: str = Field(min_length=8, max_length=256)
     display_name: Name | None = Field(default=None, min_length=1, max_length=64)
+
+
+class ProfileIn(Strict):
+    display_name: Name = Field(min_length=1, max_length=64)
 
 
 class LoginIn(Strict):

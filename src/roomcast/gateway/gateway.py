@@ -100,6 +100,7 @@ class Gateway:
         await self.services.backends.presence.start(self._on_presence_expired)
         self.services.rooms.kick = self.kick
         self.services.rooms.tell = self.tell
+        self.services.rooms.announce = self.announce
         self.services.sessions.on_revoked = self.end_sessions
         if self.services.settings.scaled:
             # Only a shared pub/sub can lose a kick; in-process, the kick is a direct call.
@@ -111,6 +112,11 @@ class Gateway:
     async def tell(self, user_id: uuid.UUID, kind: str, data: dict[str, Any]) -> None:
         """A user event (SPEC §4b) to every user connection of the user, on every instance."""
         await self.hub.publish(USER_CHANNEL + str(user_id), Envelope("user", codec.encode_frame(kind, data)))
+
+    async def announce(self, room_id: uuid.UUID, kind: str, data: dict[str, Any]) -> None:
+        """A room event that is not logged (`member_changed`, `user_updated`) to every connection
+        of the room, on every instance (`room_id` in its data already)."""
+        await self.hub.publish(str(room_id), Envelope("event", codec.encode_frame(kind, data)))
 
     def _on_user_event(self, connection: Connection, kind: str, data: dict[str, Any]) -> None:
         """What a user event changes on one user connection, before the connection gets its frame."""

@@ -56,14 +56,17 @@ def with_client_id(frame: bytes, client_id: str) -> bytes:
 
 
 _DATA = b'"data":{'
+_ROOM_ID = b'"room_id":'
 
 
 def with_room_id(frame: bytes, room_id: str) -> bytes:
     """`frame` (`{"type": ..., "data": {...}}`, as encoded here) with `room_id` first in its data:
     the form a user connection (SPEC §4b) receives of a room's frame."""
     start = frame.index(_DATA) + len(_DATA)
+    if frame.startswith(_ROOM_ID, start):
+        return frame  # it names its room already (connected, member_changed)
     separator = b"" if frame[start : start + 1] == b"}" else b","
-    return frame[:start] + b'"room_id":' + orjson.dumps(room_id) + separator + frame[start:]
+    return frame[:start] + _ROOM_ID + orjson.dumps(room_id) + separator + frame[start:]
 
 
 def rate_limited_frame(client_id: str | None, info: dict[str, int]) -> bytes:

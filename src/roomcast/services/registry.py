@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -16,7 +17,7 @@ from roomcast.services.messages import MessageService
 from roomcast.services.notifications import NotificationService, Notifier
 from roomcast.services.rooms import RoomService
 from roomcast.services.sessions import SessionService
-from roomcast.services.users import UserService
+from roomcast.services.users import UserService, user_as_dict
 from roomcast.storage.database import create_engine
 from roomcast.storage.notifications import SqlNotificationStore
 from roomcast.storage.rooms import ReadState, SqlRoomStore
@@ -70,6 +71,12 @@ class Services:
         if state.unread_count == 0:
             await self.notifications.do_mark_all_read(user_id, room_id)
         return state
+
+    async def rename(self, user_id: uuid.UUID, display_name: str) -> dict[str, Any]:
+        """`PATCH /api/users/me`: the new name, and every room of the user told (`user_updated`)."""
+        user = user_as_dict(await self.users.do_rename(user_id, display_name))
+        await self.rooms.renamed(user)
+        return user
 
     async def close(self) -> None:
         await self.messages.writer.stop()

@@ -38,6 +38,8 @@ MANAGERS = (OWNER, ADMIN)
 Kick = Callable[[uuid.UUID, uuid.UUID, str], Awaitable[None]]
 # (user, frame type, data): an event for every user connection of the user (SPEC §4b).
 Tell = Callable[[uuid.UUID, str, dict[str, Any]], Awaitable[None]]
+# (room, frame type, data): an event for every connection of the room (not logged).
+Announce = Callable[[uuid.UUID, str, dict[str, Any]], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +106,7 @@ class RoomService:
         self._presence = presence
         self.kick: Kick | None = None
         self.tell: Tell | None = None
+        self.announce: Announce | None = None
 
     async def do_create(
         self, owner_id: uuid.UUID, name: str, description: str, is_private: bool, members: list[str]
@@ -176,6 +179,7 @@ class RoomService:
             raise Forbidden("This room is private")
         await self._insert_participant(room_id, user_id, access.last_seq)
         await self._added(room_id, [user_id])
+        await self._member_changed(room_id, user_id, "added", MEMBER)
         return access.room
 
     async def do_leave(self, room_id: uuid.UUID, user_id: uuid.UUID) -> None:
@@ -201,6 +205,7 @@ class RoomService:
             raise NotFound("User not found")
         await self._insert_participant(room_id, user.id, access.last_seq)
         await self._added(room_id, [user.id])
+        await self._member_changed(room_id, user.id, "added", MEMBER, user.username)
         return {
             "user_id": str(user.id),
             "username": user.username,
@@ -217,6 +222,7 @@ class RoomService:
         if await self._role_of(room_id, target_id) == OWNER:
             raise Forbidden("The owner's role cannot change")
         await self._store.set_role(room_id, target_id, role)
+        await self._member_changed(room_id, target_id, "role", role)
 
     async def do_remove_member(self, room_id: uuid.UUID, actor_id: uuid.UUID, target_id: uuid.UUID) -> None:
         access = await self.check_participant(room_id, actor_id)
@@ -265,6 +271,32 @@ class RoomService:
         if self.kick is not None:
             await self.kick(room_id, user_id, reason)
         await self._tell(user_id, "room_removed", {"room_id": str(room_id), "reason": reason})
+        await self._member_changed(room_id, user_id, "removed", None)
+
+    async def _member_changed(
+        self, room_id: uuid.UUID, user_id: uuid.UUID, change: str, role: str | None, username: str | None = None
+    ) -> None:
+        """`member_changed` to the room's connections (member panels stay live)."""
+        if self.announce is None:
+            return
+        if username is None:
+            user = await self._users.get(user_id)
+            username = user.username if user is not None else ""
+        data = {"room_id": str(room_id), "user_id": str(user_id), "username": username, "change": change, "role": role}
+        try:
+            await self.announce(room_id, "member_changed", data)
+        except Exception:
+            log.exception("member change not published", extra={"room_id": str(room_id)})
+
+    async def renamed(self, user: dict[str, Any]) -> None:
+        """`user_updated` to the connections of every room of the user."""
+        if self.announce is None:
+            return
+        for summary in await self._store.list_for(uuid.UUID(user["id"])):
+            try:
+                await self.announce(summary.room.id, "user_updated", {"user": user})
+            except Exception:
+                log.exception("user update not published", extra={"room_id": str(summary.room.id)})
 
     async def _added(self, room_id: uuid.UUID, user_ids: Sequence[uuid.UUID]) -> None:
         """`room_added`, with the room as `GET /api/rooms` lists it for each of them."""

@@ -59,3 +59,9 @@ class UserService:
 
     async def search(self, prefix: str, limit: int) -> list[dict[str, Any]]:
         return [user_as_dict(user) for user in await self._store.search(prefix, limit)]
+
+    async def do_rename(self, user_id: uuid.UUID, display_name: str) -> UserRecord:
+        user = await self._store.set_display_name(user_id, display_name)
+        if user is None:
+            raise Unauthorized("invalid token")
+        return user

@@ -47,6 +47,10 @@ class UserStore(Protocol):
         """Whether the user exists (and now has this hash)."""
         ...
 
+    async def set_display_name(self, user_id: uuid.UUID, display_name: str) -> UserRecord | None:
+        """The user with the new name (None when there is no such user)."""
+        ...
+
     async def search(self, prefix: str, limit: int) -> list[UserRecord]:
         """Users whose username or display name starts with `prefix` as typed (case-insensitive),
         by username, at most `limit`."""
@@ -87,6 +91,13 @@ class SqlUserStore:
         async with self._engine.connect() as conn:
             row = (await conn.execute(query)).one_or_none()
         return None if row is None else user_record(row)
+
+    async def set_display_name(self, user_id: uuid.UUID, display_name: str) -> UserRecord | None:
+        statement = update(users).where(users.c.id == user_id).values(display_name=display_name)
+        async with self._engine.begin() as conn:
+            if (await conn.execute(statement)).rowcount == 0:
+                return None
+        return await self.get(user_id)
 
     async def search(self, prefix: str, limit: int) -> list[UserRecord]:
         pattern = like_pattern(prefix, prefix=True)
