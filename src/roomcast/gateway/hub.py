@@ -286,17 +286,22 @@ class Hub:
 
     def _fan_out(self, channel: RoomChannel, seq: int, envelope: Envelope) -> None:
         channel.last_seq = seq
-        frame = RoomFrame(envelope.frame, channel.room_id)  # framed once, written to every socket as is
-        origin = envelope.origin
+        # Framed once, written to every socket as is (and once more with `room_id`, if any
+        # user connection follows the room).
+        frame = RoomFrame(envelope.frame, channel.room_id)
+        plain, wire = envelope.frame, frame.wire()
+        origin = envelope.origin  # "" for events read back from the database: no socket's id
         delivered = 0
         for subscription in channel.subscriptions.values():
-            if origin and subscription.id == origin:
+            if subscription.id == origin:
                 own = envelope.frame_for(origin)
                 if own is None:
                     continue
                 RoomFrame(own, channel.room_id).deliver(subscription, seq)
+            elif subscription.tagged:
+                subscription.deliver_message(seq, *frame.tagged())
             else:
-                frame.deliver(subscription, seq)
+                subscription.deliver_message(seq, plain, wire)
             delivered += 1
         metrics.DELIVERIES.inc(delivered)
         if channel.watches:

@@ -15,10 +15,26 @@ from roomcast.protocol.codec import with_room_id
 
 
 class Subscription:
-    __slots__ = ("_held", "_ready", "connection", "ended", "room_id", "seen_seq", "tagged", "typing", "typing_timer")
+    __slots__ = (
+        "_held",
+        "_ready",
+        "connection",
+        "ended",
+        "id",
+        "room_id",
+        "seen_seq",
+        "tagged",
+        "typing",
+        "typing_timer",
+        "user_id",
+    )
 
     def __init__(self, connection: Connection, room_id: str, tagged: bool) -> None:
         self.connection = connection
+        # The connection's: a socket follows a room at most once, and a publication's `origin`
+        # names the socket.
+        self.id = connection.id
+        self.user_id = connection.user_id
         self.room_id = room_id
         self.tagged = tagged
         # Room events with seq at or below this were already sent (the greeting, recovery).
@@ -28,16 +44,6 @@ class Subscription:
         self.ended = False  # left, removed or unsubscribed: nothing more reaches the socket
         self.typing = False
         self.typing_timer: asyncio.TimerHandle | None = None
-
-    @property
-    def id(self) -> str:
-        """The connection's id: a socket follows a room at most once, and a publication's
-        `origin` names the socket."""
-        return self.connection.id
-
-    @property
-    def user_id(self) -> str:
-        return self.connection.user_id
 
     def send(self, frame: bytes) -> None:
         """A frame about this room to this socket alone (`room_id` added on a user connection)."""
