@@ -104,6 +104,11 @@ class Instance:
         ws = await websockets.connect(f"ws://127.0.0.1:{self.port}/ws/{room_id}?token={token}", max_size=None)
         return WsClient(ws)
 
+    async def connect_user(self, token: str) -> WsClient:
+        """A user connection (`/ws`, SPEC §4b), before its `ready`."""
+        ws = await websockets.connect(f"ws://127.0.0.1:{self.port}/ws?token={token}", max_size=None)
+        return WsClient(ws)
+
 
 @dataclass
 class Account:

@@ -131,3 +131,41 @@ async def test_a_killed_instance_users_leave_within_the_bound(cluster: Cluster) 
         await on_a.close()
     finally:
         doomed.kill()
+
+
+async def test_user_connections_across_instances(cluster: Cluster) -> None:
+    alice, bob = await account(cluster.http_a), await account(cluster.http_b)
+    room_id = await room(cluster.http_a, alice, bob)
+    phone = await cluster.a.connect_user(alice.token)  # alice on both instances
+    await phone.expect("ready")
+    laptop = await cluster.b.connect_user(alice.token)
+    await laptop.expect("ready")
+    await laptop.send("subscribe", room_id=room_id)
+    await laptop.expect("subscribed")
+    on_b = await cluster.b.connect(room_id, bob.token)
+    await on_b.expect("connected")
+    await on_b.send("send_message", content=f"hi @{alice.username}", client_id="u1")
+    sent = (await on_b.expect("message_sent"))["message"]
+    assert (await laptop.expect("new_message")) == {"room_id": room_id, "message": sent}
+    activity = await phone.expect("room_activity")  # instance a: not subscribed, counted there
+    assert (activity["room_id"], activity["unread_count"], activity["mention_count"]) == (room_id, 1, 1)
+    read = await cluster.http_b.post(f"/api/rooms/{room_id}/read", json={"seq": 1}, headers=alice.headers)
+    assert read.status_code == 200
+    for device in (phone, laptop):
+        assert await device.expect("read_marker") == {
+            "room_id": room_id,
+            "read_seq": 1,
+            "unread_count": 0,
+            "mention_count": 0,
+        }
+    bob_app = await cluster.a.connect_user(bob.token)
+    await bob_app.expect("ready")
+    removed = await cluster.http_b.delete(f"/api/rooms/{room_id}/members/{bob.id}", headers=alice.headers)
+    assert removed.status_code == 204
+    assert await bob_app.expect("room_removed") == {"room_id": room_id, "reason": "removed"}
+    changed = await laptop.expect("member_changed")  # subscribed on instance b
+    assert (changed["change"], changed["user_id"]) == ("removed", bob.id)
+    await phone.close()
+    await laptop.close()
+    await bob_app.close()
+    await on_b.close()
