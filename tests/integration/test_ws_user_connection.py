@@ -421,6 +421,38 @@ async def test_many_subscribes_in_one_burst_are_answered_in_order(live: LiveServ
     await a.close()
 
 
+async def test_a_flood_of_subscribes_and_reads_is_refused_by_room_and_changes_nothing(live: LiveServer) -> None:
+    """Past the connection's frame budget, each refusal names its room (so a client knows what
+    to retry), nothing is subscribed or read for it, and the connection stays usable."""
+    alice, bob = await live.user(), await live.user()
+    room_id = (await live.room(bob, alice))["id"]
+    assert (await live.post(bob, room_id, "unread")).status_code == 201
+    a, _ = await ready(live, alice)
+    for _ in range(60):  # the budget is 40 at once, then 20 a second
+        await a.send("subscribe", room_id=room_id)
+        await a.send("mark_read", room_id=room_id, seq=1)
+    refused_subscribes, refused_reads, subscribed_count = 0, 0, 0
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(3):
+            while True:
+                frame = await a.recv(3)
+                data = frame["data"]
+                if frame["type"] == "subscribe_error" and data["error"] == "too many frames":
+                    assert data["room_id"] == room_id
+                    refused_subscribes += 1
+                elif frame["type"] == "error" and data["error"] == "too many frames":
+                    assert data["room_id"] == room_id
+                    refused_reads += 1
+                elif frame["type"] == "subscribed":
+                    subscribed_count += 1
+    assert refused_subscribes > 0 and refused_reads > 0
+    assert subscribed_count == 1  # the others are `already subscribed` or refused
+    await asyncio.sleep(2)  # the budget refills
+    await a.send("ping")
+    await a.expect("pong")
+    await a.close()
+
+
 async def activities(client: WsClient, within: float) -> list[dict]:
     """Every room_activity that arrives within `within` seconds."""
     seen = []

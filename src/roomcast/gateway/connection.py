@@ -204,6 +204,12 @@ class Connection:
         self.peer.abandon(code, reason)
         self._mark_closed()
 
+    def rooms_followed(self) -> set[str]:
+        """The rooms whose events reach this socket: subscribed, or watched (a user connection)."""
+        rooms = {room_id for room_id, subscription in self.subscriptions.items() if not subscription.ended}
+        rooms.update(room_id for room_id, watch in self.watches.items() if not watch.stopped)
+        return rooms
+
     def close(self, code: int, reason: str = "") -> None:
         """Write what is held, then close with `code` (the close handshake is bounded)."""
         if self._closing:

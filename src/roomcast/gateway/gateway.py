@@ -84,10 +84,13 @@ class Gateway:
         self.hub = Hub(services.backends.pubsub, self._read_gap)
         self._in_flight = InFlight()
         self.rooms = RoomActions(services, self.hub, self._in_flight, self._spawn)
-        self.hub.on_removed = self.rooms.lose
+        self.hub.on_removed = lambda subscription, reason: self.rooms.lose(
+            subscription.connection, subscription.room_id, reason
+        )
         self.hub.on_user_event = self._on_user_event
-        self.lease = MembershipLease(services.rooms, self.hub.subscriptions, self.rooms.lose)
-        self.hub.on_resynced = self.lease.sweep
+        self.lease = MembershipLease(services.rooms, self.hub.connections, self.rooms.lose)
+        self.hub.before_catch_up = self.lease.sweep
+        self.hub.after_catch_up = self._refresh_user_connections
         self._drain: asyncio.Task[None] | None = None
         self._ending: set[asyncio.Task[None]] = set()  # sockets and subscriptions ending
 
@@ -121,30 +124,32 @@ class Gateway:
     def _on_user_event(self, connection: Connection, kind: str, data: dict[str, Any]) -> None:
         """What a user event changes on one user connection, before the connection gets its frame."""
         if kind == "room_removed":
-            subscription = connection.subscriptions.get(data["room_id"])
-            if subscription is not None and not subscription.ended:
-                subscription.end()
-                self._spawn(self.rooms.unfollow(subscription))
-            watch = connection.watches.get(data["room_id"])
-            if watch is not None:
-                watch.stop()
-                self._spawn(self._unwatch(watch))
+            self.rooms.lose(connection, data["room_id"], data["reason"], told=True)
         elif kind == "room_added" and data["room"]["id"] not in connection.watches:
-            self._spawn(self._watch(RoomWatch(connection, data["room"], ())))
+            self._spawn(self.rooms.watch(RoomWatch(connection, data["room"], ())))
         elif kind == "read_marker":
             watch = connection.watches.get(data["room_id"])
             if watch is not None:
                 watch.read(data["read_seq"], data["unread_count"], data["mention_count"])
 
-    async def _watch(self, watch: RoomWatch) -> None:
-        """A user connection follows one of its user's rooms: its counts, and the user's presence there."""
-        await self.hub.watch(watch)
-        if await self.rooms.join(watch.room_id, watch.connection):
-            await self.rooms.announce(watch.room_id, watch.connection, "user_joined")
-
-    async def _unwatch(self, watch: RoomWatch) -> None:
-        await self.hub.unwatch(watch)
-        await self.rooms.leave(watch.room_id, watch.connection)
+    async def _refresh_user_connections(self) -> None:
+        """After a pub/sub outage: the rooms a user was added to and the reads made meanwhile,
+        whose user events may be lost, from the database (the lease ended the removals)."""
+        for user_id, connections in list(self.hub.users.items()):
+            rooms = await self.services.rooms.list_for(uuid.UUID(user_id))
+            mentions: dict[str, list[int]] | None = None
+            for connection in list(connections.values()):
+                for room in rooms:
+                    watch = connection.watches.get(room["id"])
+                    if watch is None:
+                        if mentions is None:
+                            mentions = await self.services.rooms.unread_mentions(uuid.UUID(user_id))
+                        connection.send(codec.encode_frame("room_added", {"room": room}))
+                        await self.rooms.watch(RoomWatch(connection, room, mentions.get(room["id"], ())))
+                    elif room["read_seq"] > watch.read_seq:
+                        watch.read(room["read_seq"], room["unread_count"], room["mention_count"])
+                        marker = {key: room[key] for key in ("read_seq", "unread_count", "mention_count")}
+                        connection.send(codec.encode_frame("read_marker", {"room_id": room["id"], **marker}))
 
     async def end_sessions(self, session_ids: Sequence[str]) -> None:
         """Close the sockets of these (revoked) sessions with 1008 `logged out`, on every instance."""
@@ -255,7 +260,7 @@ class Gateway:
             mentions = await self.services.rooms.unread_mentions(actor.user_id)
             connection.send(codec.encode_frame("ready", {"user": user_as_dict(user), "rooms": rooms}))
             for room in rooms:
-                await self._watch(RoomWatch(connection, room, mentions.get(room["id"], ())))
+                await self.rooms.watch(RoomWatch(connection, room, mentions.get(room["id"], ())))
         else:
             subscription = Subscription(connection, admitted.room_id, tagged=False)
             if not await self.rooms.follow(subscription, actor, admitted.last_seq, admitted.since_seq, "connected"):
@@ -326,7 +331,14 @@ class Gateway:
                 return self.rooms.typing_start(subscription)
             return self.rooms.typing_stop(subscription)
         if not connection.frames.take():
-            connection.send(codec.error_frame("too many frames", "slow down"))
+            # Refusals name the room they are about, so that a client knows what to retry.
+            if isinstance(frame, Subscribe):
+                refusal = codec.encode_frame("subscribe_error", {"room_id": frame.room_id, "error": "too many frames"})
+            elif isinstance(frame, Unsubscribe | MarkRead):
+                refusal = codec.with_room_id(codec.error_frame("too many frames", "slow down"), frame.room_id)
+            else:
+                refusal = codec.error_frame("too many frames", "slow down")
+            connection.send(refusal)
             return None
         if isinstance(frame, Ping):
             connection.send(codec.pong_frame())
@@ -411,7 +423,7 @@ class Gateway:
         for subscription in list(connection.subscriptions.values()):
             await self.rooms.unfollow(subscription)
         for watch in list(connection.watches.values()):
-            await self._unwatch(watch)
+            await self.rooms.unwatch(watch)
         try:
             await self.services.backends.connections.release(connection.user_id, connection.id)
         except Exception:

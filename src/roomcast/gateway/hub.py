@@ -98,8 +98,11 @@ class Hub:
         self.rooms: dict[str, RoomChannel] = {}
         self.sockets: dict[str, Connection] = {}  # every open socket of this instance, by id
         self.coalescer = WriteCoalescer()
-        # Runs after every resync: publications (kicks too) may have been lost meanwhile.
-        self.on_resynced: Callable[[], Awaitable[object]] | None = None
+        # Run around the catch-up after a pub/sub outage, when publications may have been lost:
+        # removals first (nothing of a room may reach a socket whose user left it meanwhile),
+        # then what else the sockets missed.
+        self.before_catch_up: Callable[[], Awaitable[object]] | None = None
+        self.after_catch_up: Callable[[], Awaitable[object]] | None = None
         self.on_removed: OnRemoved | None = None
         self.on_user_event: OnUserEvent | None = None
         self.users: dict[str, dict[str, Connection]] = {}  # user connections, by user and id
@@ -110,12 +113,13 @@ class Hub:
 
     async def resync(self) -> None:
         """After a pub/sub outage: deliver, in seq order, what each room committed meanwhile."""
-        await self.catch_up()
-        if self.on_resynced is not None:
+        for hook in (self.before_catch_up, self.catch_up, self.after_catch_up):
+            if hook is None:
+                continue
             try:
-                await self.on_resynced()
+                await hook()
             except Exception:
-                log.exception("post-resync check failed")
+                log.exception("resync step failed")
 
     async def catch_up(self) -> None:
         """Deliver from the database, in seq order, what each room committed past its last delivery."""
@@ -200,9 +204,6 @@ class Hub:
 
     def connections(self) -> list[Connection]:
         return list(self.sockets.values())
-
-    def subscriptions(self) -> list[Subscription]:
-        return [s for channel in self.rooms.values() for s in channel.subscriptions.values()]
 
     async def publish(self, room_id: str, envelope: Envelope) -> None:
         await self._pubsub.publish(room_id, envelope.encode())

@@ -3,9 +3,11 @@
 A removal closes its sockets at once through the kick publication, but a publication can be
 lost (Redis down while the owner removes someone, an instance that was not subscribed yet).
 So in scaled mode, every LEASE seconds and right after a pub/sub outage ends (embedded mode
-delivers kicks in-process and cannot lose one), the instance asks the database
-which of its subscriptions' (room, user) pairs are still participations, and ends the rest as
-a kick would (a room socket closes with 1008, a user connection is told `room_removed`).
+delivers kicks in-process and cannot lose one), the instance asks the database which of the
+(room, user) pairs its sockets follow are still participations — a room socket's room, a user
+connection's subscriptions and watched rooms (whose `room_activity` would otherwise keep
+telling a removed user what is said there) — and ends the rest as a kick would (a room socket
+closes with 1008, a user connection is told `room_removed`).
 Sends never rely on this: the group commit itself refuses a non-participant's draft.
 """
 
@@ -17,25 +19,25 @@ import logging
 import uuid
 from collections.abc import Callable
 
-from roomcast.gateway.subscription import Subscription
+from roomcast.gateway.connection import Connection
 from roomcast.services.rooms import RoomService
 
 log = logging.getLogger("roomcast.gateway")
 
 LEASE = 10.0
-Lose = Callable[[Subscription, str], None]
+Lose = Callable[[Connection, str, str], None]  # connection, room id, reason
 
 
 class MembershipLease:
     def __init__(
         self,
         rooms: RoomService,
-        subscriptions: Callable[[], list[Subscription]],
+        connections: Callable[[], list[Connection]],
         lose: Lose,
         interval: float = LEASE,
     ) -> None:
         self._rooms = rooms
-        self._subscriptions = subscriptions
+        self._connections = connections
         self._lose = lose
         self.interval = interval
         self._task: asyncio.Task[None] | None = None
@@ -60,16 +62,21 @@ class MembershipLease:
                 log.warning("membership lease not renewed", extra={"error": repr(exc)})
 
     async def sweep(self) -> int:
-        """End every local subscription whose user no longer participates in its room; how many."""
+        """Stop following every room whose user no longer participates in it here; how many."""
         async with self._lock:
-            subscriptions = [s for s in self._subscriptions() if not s.ended and not s.connection.is_closing]
-            if not subscriptions:
+            followed = [
+                (connection, room_id)
+                for connection in self._connections()
+                if not connection.is_closing
+                for room_id in connection.rooms_followed()
+            ]
+            if not followed:
                 return 0
-            pairs = sorted({(uuid.UUID(s.room_id), uuid.UUID(s.user_id)) for s in subscriptions})
+            pairs = sorted({(uuid.UUID(room_id), uuid.UUID(c.user_id)) for c, room_id in followed})
             current = await self._rooms.participants_among(pairs)
             ended = 0
-            for subscription in subscriptions:
-                if (uuid.UUID(subscription.room_id), uuid.UUID(subscription.user_id)) not in current:
-                    self._lose(subscription, "removed")
+            for connection, room_id in followed:
+                if (uuid.UUID(room_id), uuid.UUID(connection.user_id)) not in current:
+                    self._lose(connection, room_id, "removed")
                     ended += 1
             return ended

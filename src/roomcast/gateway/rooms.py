@@ -15,6 +15,7 @@ from roomcast.backends.base import PresenceMember
 from roomcast.gateway.connection import Connection
 from roomcast.gateway.hub import Hub
 from roomcast.gateway.subscription import Subscription
+from roomcast.gateway.watch import RoomWatch
 from roomcast.protocol import codec
 from roomcast.protocol.frames import ChangeMessage, SendMessage
 from roomcast.services.errors import DomainError, NotInRoom, RateLimited, StorageUnavailable
@@ -196,25 +197,54 @@ class RoomActions:
             subscription.send(codec.message_error_frame(exc.detail, client_id, True, action))
         except NotInRoom:
             # The commit found the actor no longer participates: whatever the hub heard, out.
-            self.lose(subscription, "removed", "not a participant")
+            self.lose(subscription.connection, subscription.room_id, "removed", "not a participant")
         except DomainError as exc:
             subscription.send(codec.message_error_frame(exc.detail, client_id, False, action))
         finally:
             self.in_flight.end()
         return None
 
-    def lose(self, subscription: Subscription, reason: str, close_reason: str = "removed from room") -> None:
+    def lose(
+        self,
+        connection: Connection,
+        room_id: str,
+        reason: str,
+        close_reason: str = "removed from room",
+        told: bool = False,
+    ) -> None:
         """The user left the room or was removed (`reason`): a room socket closes with 1008
-        (`close_reason`), a user connection is told `room_removed` and stops following the room."""
-        connection = subscription.connection
+        (`close_reason`); a user connection stops following the room at once, subscribed or only
+        watched, and is told `room_removed` once (`told`: the event saying so is on its way)."""
         if connection.fixed_room is not None:
             connection.close(1008, close_reason)
             return
-        if subscription.ended:
-            return
-        subscription.end()
-        connection.send(codec.encode_frame("room_removed", {"room_id": subscription.room_id, "reason": reason}))
-        self._spawn(self.unfollow(subscription))
+        subscription = connection.subscriptions.get(room_id)
+        watch = connection.watches.get(room_id)
+        followed = False
+        if subscription is not None and not subscription.ended:
+            subscription.end()
+            self._spawn(self.unfollow(subscription))
+            followed = True
+        if watch is not None and not watch.stopped:
+            self._spawn(self.unwatch(watch))
+            followed = True
+        if followed and not told:
+            connection.send(codec.encode_frame("room_removed", {"room_id": room_id, "reason": reason}))
+
+    async def watch(self, watch: RoomWatch) -> None:
+        """A user connection follows one of its user's rooms: its counts, and the user's presence there."""
+        await self.hub.watch(watch)
+        if await self.join(watch.room_id, watch.connection):
+            await self.announce(watch.room_id, watch.connection, "user_joined")
+
+    def unwatch(self, watch: RoomWatch) -> Coroutine[Any, Any, None]:
+        """Stop the watch now; what the result awaits is the hub's release and the presence."""
+        release = self.hub.unwatch(watch)
+        return self._unwatched(watch, release)
+
+    async def _unwatched(self, watch: RoomWatch, release: Coroutine[Any, Any, None]) -> None:
+        await release
+        await self.leave(watch.room_id, watch.connection)
 
     async def typing_start(self, subscription: Subscription) -> None:
         loop = asyncio.get_running_loop()
