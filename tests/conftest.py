@@ -37,6 +37,7 @@ PASSWORD = "correct horse battery"
 SUITE_LIMITS: dict[str, Any] = {
     "login_rate_limit": "100000/60",
     "register_rate_limit": "100000/60",
+    "create_rate_limit": "100000/60",
     "max_connections_per_user": 1000,
 }
 

@@ -69,12 +69,13 @@ class Settings(BaseSettings):
     login_rate_limit: str = "5/300"
     register_rate_limit: str = "10/3600"
     action_rate_limit: str = "60/60"
+    create_rate_limit: str = "60/3600"
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     allowed_origins: str = ""
     trusted_proxies: str = ""
     web_dist: str = ""
 
-    @field_validator("login_rate_limit", "register_rate_limit", "action_rate_limit", mode="before")
+    @field_validator("login_rate_limit", "register_rate_limit", "action_rate_limit", "create_rate_limit", mode="before")
     @classmethod
     def _check_rate(cls, value: object) -> str:
         spec = RateSpec.parse(value)
@@ -137,6 +138,10 @@ class Settings(BaseSettings):
     @property
     def action_rate(self) -> RateSpec:
         return RateSpec.parse(self.action_rate_limit)
+
+    @property
+    def create_rate(self) -> RateSpec:
+        return RateSpec.parse(self.create_rate_limit)
 
     @property
     def origins(self) -> frozenset[str]:

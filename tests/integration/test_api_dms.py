@@ -87,3 +87,28 @@ async def test_find_users_by_prefix(live: LiveServer) -> None:
     assert literal.json() == []
     assert (await live.http.get("/api/users?limit=0", headers=me.headers)).status_code == 422
     assert (await live.http.get("/api/users?q=x")).status_code == 401
+
+
+async def test_creating_rooms_and_dms_is_limited_per_user(start_server) -> None:
+    """CREATE_RATE_LIMIT: rooms and new DMs count, per user; opening an existing DM and a
+    creation refused for an unknown member do not."""
+    live = await start_server(CREATE_RATE_LIMIT="3/60")
+    alice, bob, carol = await live.user(), await live.user(), await live.user()
+    unknown = await live.http.post("/api/rooms", json={"name": "x", "members": ["nobody_here"]}, headers=alice.headers)
+    assert unknown.status_code == 404
+    await live.room(alice, name="one")
+    await live.room(alice, name="two")
+    assert (await open_dm(live, alice, bob.username)).status_code == 201
+    assert (await open_dm(live, alice, bob.username)).status_code == 200  # found, not created
+    assert (await open_dm(live, bob, alice.username)).status_code == 200
+    for refused in (
+        await live.http.post("/api/rooms", json={"name": "three"}, headers=alice.headers),
+        await open_dm(live, alice, carol.username),
+    ):
+        assert refused.status_code == 429, refused.text
+        assert "Too many rooms created" in refused.json()["detail"]
+        assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    rooms = (await live.http.get("/api/rooms", headers=alice.headers)).json()
+    assert sorted(r["name"] for r in rooms if r["kind"] == "room") == ["one", "two"]
+    assert [r["kind"] for r in (await live.http.get("/api/rooms", headers=carol.headers)).json()] == []
+    assert (await open_dm(live, carol, bob.username)).status_code == 201  # carol's own window

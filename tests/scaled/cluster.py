@@ -49,7 +49,12 @@ def environment(database_url: str, redis_url: str, **extra: Any) -> dict[str, st
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ROOMCAST_", "PROMETHEUS_"))}
     env.update(DATABASE_URL=database_url, REDIS_URL=redis_url, JWT_SECRET=SECRET)
     # Many users and sockets from one address: the abuse limits are raised for the suite.
-    env.update(LOGIN_RATE_LIMIT="100000/60", REGISTER_RATE_LIMIT="100000/60", MAX_CONNECTIONS_PER_USER="1000")
+    env.update(
+        LOGIN_RATE_LIMIT="100000/60",
+        REGISTER_RATE_LIMIT="100000/60",
+        CREATE_RATE_LIMIT="100000/60",
+        MAX_CONNECTIONS_PER_USER="1000",
+    )
     env.update({k.upper(): str(v) for k, v in extra.items()})
     return env
 

@@ -12,6 +12,7 @@ from roomcast.api.deps import ClientAddress, CurrentClaims, ServicesDep
 from roomcast.api.schemas import (
     INVALID,
     NO_NUL_PATTERN,
+    RETRY_AFTER,
     UNAUTHENTICATED,
     ErrorOut,
     LoginIn,
@@ -31,9 +32,6 @@ from roomcast.storage.users import UserRecord
 router = APIRouter(tags=["auth"], responses=INVALID)
 
 Responses = dict[int | str, dict[str, Any]]
-RETRY_AFTER = {
-    "Retry-After": {"description": "whole seconds until one more attempt is allowed", "schema": {"type": "integer"}}
-}
 BAD_CREDENTIALS: Responses = {401: {"model": ErrorOut, "description": "Bad credentials"}}
 TOO_MANY_LOGINS: Responses = {
     429: {"model": ErrorOut, "description": "Too many failed logins (LOGIN_RATE_LIMIT)", "headers": RETRY_AFTER}

@@ -11,6 +11,7 @@ from roomcast.api.schemas import (
     INVALID,
     NO_NUL_PATTERN,
     SEQ_MAX,
+    TOO_MANY_CREATED,
     UNAUTHENTICATED,
     ErrorOut,
     MemberIn,
@@ -40,7 +41,7 @@ MANAGE: dict[int | str, dict[str, Any]] = {
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    responses={404: {"model": ErrorOut, "description": "Unknown member"}},
+    responses={404: {"model": ErrorOut, "description": "Unknown member"}, **TOO_MANY_CREATED},
 )
 async def create_room(body: RoomIn, actor: CurrentActor, services: ServicesDep) -> RoomOut:
     room = await services.rooms.do_create(actor.user_id, body.name, body.description, body.is_private, body.members)
@@ -53,6 +54,7 @@ async def create_room(body: RoomIn, actor: CurrentActor, services: ServicesDep) 
     responses={
         201: {"model": RoomOut, "description": "Created"},
         404: {"model": ErrorOut, "description": "No such user"},
+        **TOO_MANY_CREATED,
     },
 )
 async def open_direct_message(

@@ -296,6 +296,12 @@ INVALID: dict[int | str, dict[str, Any]] = {422: {"model": ErrorOut, "descriptio
 UNAUTHENTICATED: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "Missing, invalid or expired token"}
 }
+RETRY_AFTER = {
+    "Retry-After": {"description": "whole seconds until one more attempt is allowed", "schema": {"type": "integer"}}
+}
+TOO_MANY_CREATED: dict[int | str, dict[str, Any]] = {
+    429: {"model": ErrorOut, "description": "Too many rooms created (CREATE_RATE_LIMIT)", "headers": RETRY_AFTER}
+}
 
 
 class HealthOut(BaseModel):

@@ -309,6 +309,7 @@ def roomcast_env(workdir: str) -> dict[str, str]:
         # Thousands of users register and connect from one address.
         "LOGIN_RATE_LIMIT": "1000000000/60",
         "REGISTER_RATE_LIMIT": "1000000000/60",
+        "CREATE_RATE_LIMIT": "1000000000/60",
         "MAX_CONNECTIONS_PER_USER": "1000000",
     }
 

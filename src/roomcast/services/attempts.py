@@ -1,5 +1,5 @@
-"""Login and registration limits (SPEC §2, §7) on the shared `RateLimiter`, so that every
-instance counts against the same sliding windows.
+"""Login, registration and creation limits (SPEC §2, §7) on the shared `RateLimiter`, so that
+every instance counts against the same sliding windows.
 
 Both windows of an attempt are acquired before the password is checked, so that a client over
 the limit is refused even with the right password, and an attempt that is not counted
@@ -9,6 +9,7 @@ the limit is refused even with the right password, and an attempt that is not co
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -33,6 +34,7 @@ class AttemptLimits:
         self._limiter = limiter
         self._login = settings.login_rate
         self._register = settings.register_rate
+        self._create = settings.create_rate
 
     @asynccontextmanager
     async def login(self, username: str, address: str) -> AsyncIterator[None]:
@@ -62,6 +64,19 @@ class AttemptLimits:
             yield
         except DomainError:
             raise
+        except BaseException:
+            await self._release(held)
+            raise
+
+    @asynccontextmanager
+    async def creation(self, user_id: uuid.UUID) -> AsyncIterator[None]:
+        """A room or a direct message being created by the user: counted when it is created,
+        given back when it is not (an unknown member, the other side created it first)."""
+        held = await self._acquire(
+            [(f"create:user:{user_id}", self._create)], "Too many rooms created: try again later"
+        )
+        try:
+            yield
         except BaseException:
             await self._release(held)
             raise

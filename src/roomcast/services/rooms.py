@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from roomcast.backends.base import Presence
+from roomcast.services.attempts import AttemptLimits
 from roomcast.services.errors import Conflict, Forbidden, NotFound
 from roomcast.storage.records import iso_utc
 from roomcast.storage.rooms import (
@@ -100,8 +101,9 @@ def _not_a_dm(access: RoomAccess) -> None:
 
 
 class RoomService:
-    def __init__(self, store: RoomStore, users: UserStore, presence: Presence) -> None:
+    def __init__(self, store: RoomStore, users: UserStore, presence: Presence, limits: AttemptLimits) -> None:
         self._store = store
+        self._limits = limits
         self._users = users
         self._presence = presence
         self.kick: Kick | None = None
@@ -112,7 +114,8 @@ class RoomService:
         self, owner_id: uuid.UUID, name: str, description: str, is_private: bool, members: list[str]
     ) -> dict[str, Any]:
         try:
-            room = await self._store.create(owner_id, name, description, is_private, members)
+            async with self._limits.creation(owner_id):
+                room = await self._store.create(owner_id, name, description, is_private, members)
         except UnknownUsers as exc:
             raise NotFound(f"unknown users: {', '.join(exc.names)}") from None
         if self.tell is not None:
@@ -133,7 +136,8 @@ class RoomService:
             return room_as_dict(found), False
         name = ", ".join(sorted({me.username, other.username}, key=str.lower))
         try:
-            room = await self._store.create(me.id, name, "", True, [other.username], dm_key=dm_key)
+            async with self._limits.creation(me.id):
+                room = await self._store.create(me.id, name, "", True, [other.username], dm_key=dm_key)
         except DuplicateDirectMessage:
             found = await self._store.find_dm(dm_key)  # the other one asked at the same moment
             if found is None:
