@@ -152,6 +152,7 @@ async def test_outage_serves_locally_then_recovers(
         await b.pubsub.subscribe("r")
         await a.presence.start(noop)
         await a.presence.join("r", PresenceMember("u1", "alice"), "c1")
+        await a.presence.join("r2", PresenceMember("u1", "alice"), "c1")  # a user connection is in many rooms
         for _ in range(2):
             assert (await a.rate_limiter.acquire("message:u1", 2, 60)).allowed
 
@@ -175,6 +176,7 @@ async def test_outage_serves_locally_then_recovers(
             PresenceMember("u1", "alice"),
             PresenceMember("u2", "bob"),
         ]
+        assert await a.presence.online("r2") == [PresenceMember("u1", "alice")]
         await b.pubsub.publish("r", b"after")
         await wait_for(lambda: got_a[-1:] == [("r", b"after")])
         assert got_a.count(("r", b"during outage")) == 1

@@ -59,7 +59,9 @@ class RedisPresence:
         self._sweep = load_script(link.client, "presence_sweep")
         self._beat = load_script(link.client, "presence_heartbeat")
         self._local = MemoryPresence()
-        self._connections: dict[str, tuple[str, PresenceMember]] = {}
+        # What this instance registered, to register again after Redis restarts: one entry per
+        # room and connection (a user connection is online in every room of its user).
+        self._connections: dict[tuple[str, str], PresenceMember] = {}
         self._on_expired: Callable[[str, PresenceMember], Awaitable[None]] | None = None
         self._task: asyncio.Task[None] | None = None
         self._pending: dict[str, set[asyncio.Future[None]]] = {}
@@ -72,12 +74,12 @@ class RedisPresence:
         self._task = asyncio.create_task(self._keep_alive(), name="roomcast-presence")
 
     async def join(self, room_id: str, member: PresenceMember, connection_id: str) -> bool:
-        self._connections[connection_id] = (room_id, member)
+        self._connections[room_id, connection_id] = member
         async with self._writing(room_id):
             return await self._join_now(room_id, member, connection_id)
 
     async def leave(self, room_id: str, user_id: str, connection_id: str) -> bool:
-        self._connections.pop(connection_id, None)
+        self._connections.pop((room_id, connection_id), None)
         async with self._writing(room_id):
             return await self._leave_now(room_id, user_id, connection_id)
 
@@ -131,7 +133,7 @@ class RedisPresence:
 
     async def _reregister(self) -> None:
         await self._sweep(keys=[INSTANCES], args=[0, self._id, "1"])
-        for connection_id, (room_id, member) in list(self._connections.items()):
+        for (room_id, connection_id), member in list(self._connections.items()):
             args = [self._id, connection_id, member.user_id, member.username, room_id]
             await self._join(keys=room_keys(room_id, self._id), args=args)
         await self._beat(keys=[INSTANCES], args=[self._id])
