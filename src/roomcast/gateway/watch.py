@@ -105,7 +105,7 @@ class RoomWatch:
             self._timer = None
 
     def _names_me(self, content: str) -> bool:
-        return "@" in content and self.connection.username.lower() in mentioned_names(content)
+        return self.connection.username.lower() in mentioned_names(content)
 
     def _add_mention(self, seq: int) -> None:
         self.mentions.add(seq)

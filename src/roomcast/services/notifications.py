@@ -53,6 +53,8 @@ class Batch:
 
 
 def mentioned_names(content: str) -> set[str]:
+    if "@" not in content:  # most messages: the regex costs more than the whole message's notification
+        return set()
     return {name.rstrip(".").lower() for name in MENTION.findall(content)}
 
 
