@@ -1,4 +1,5 @@
-"""`roomcast bench` still runs end to end: a tiny load against a roomcast it starts itself.
+"""`roomcast bench` still runs end to end: a tiny load against a roomcast it starts itself,
+on room sockets and (S4) on user connections.
 
 No timing is asserted (speed lives in the benchmark's output); only that the table is
 printed and that nothing was lost.
@@ -7,6 +8,7 @@ printed and that nothing was lost.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -89,3 +91,73 @@ def test_bench_refuses_mix_without_edits() -> None:
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2, done.stdout + done.stderr
     assert "--mix needs a server with edits and reactions" in done.stderr, done.stderr
+
+
+def test_bench_s4_user_connections_quick() -> None:
+    """S4 on user connections (`/ws?token=`), scaled down: messages are delivered to every
+    subscribed member with nothing lost, `room_activity` is counted, and the memory per user
+    connection is measured. No --targets: S4 runs on roomcast alone."""
+    command = [
+        sys.executable, "-m", "roomcast", "bench", "S4", "--quick", "--rates", "50,100",
+        "--duration", "1", "--drain", "5", "--slo", "60000", "--no-pin", "--quiet", "--keep-going",
+    ]  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    output = done.stdout
+    assert done.returncode == 0, output + done.stderr
+    assert "== S4 on roomcast: 100 users on user connections, each subscribed to the 5 of 20 rooms" in output, output
+    assert "fastapi" not in output and "socketio" not in output, output
+    header = next(line.split() for line in output.splitlines() if line.strip().startswith("offered"))
+    assert "activity/s" in header, output
+    rows = [
+        dict(zip(header, line.split(), strict=False))
+        for line in output.splitlines()
+        if line.split()[:1] in (["50"], ["100"]) and line.split()[1].isdigit()  # not the memory line
+    ]
+    assert len(rows) == 2, output
+    for values in rows:
+        assert values["lost"] == "0", output
+        assert values["errors"] == "0", output
+        assert int(values["accept/s"]) == int(values["sent/s"]) > 0, output
+        # 25 members per room: each message is owed to the 24 other members' connections.
+        assert int(values["deliv/s"]) == 24 * int(values["sent/s"]), output
+        assert int(values["activity/s"]) > 0, output
+        assert values["p99"] != "-", output
+    activity = re.search(r"room_activity: (\d+) frames over ([\d.]+) s of load", output)
+    assert activity is not None and int(activity.group(1)) > 0, output
+    memory = re.search(
+        r"100 user connections, 5 subscriptions each: server RSS ([\d.]+) MB -> ([\d.]+) MB: "
+        r"(-?[\d.]+) KB per user connection",
+        output,
+    )
+    assert memory is not None, output
+    before, after, per_connection = (float(memory.group(i)) for i in (1, 2, 3))
+    assert before > 0 and after > 0, output
+    assert per_connection == pytest.approx((after - before) * 1024 / 100, abs=1.5), output
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["--targets", "fastapi"],
+        ["--targets", "roomcast,socketio"],
+        ["--url", "http://127.0.0.1:9", "--kind", "fastapi"],
+    ],
+)
+def test_bench_s4_refuses_servers_without_user_connections(arguments: list[str]) -> None:
+    command = [sys.executable, "-m", "roomcast", "bench", "S4", "--quick", *arguments]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "S4 runs on user connections (/ws?token=, SPEC §4b), which only roomcast has" in done.stderr, done.stderr
+    assert done.stdout == "", done.stdout
+
+
+def test_bench_s4_refuses_a_mix_and_an_impossible_layout() -> None:
+    mix = [sys.executable, "-m", "roomcast", "bench", "S4", "--quick", "--mix", "0.2"]
+    done = subprocess.run(mix, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "S4's user connections send new messages only" in done.stderr, done.stderr
+    layout = [sys.executable, "-m", "roomcast", "bench", "S4", "--quick", "--subscriptions", "30"]
+    done = subprocess.run(layout, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "30 subscriptions per user, but only 20 rooms" in done.stderr, done.stderr

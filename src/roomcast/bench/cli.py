@@ -1,7 +1,8 @@
-"""`roomcast bench`: scenarios by name (S1, S2, S3) or free parameters, against roomcast and the
-baselines of `roomcast.bench.baselines`, each started here pinned to core 0 (the generator runs
-on core 1), or against a running server (`--url`). `roomcast bench servers` and `roomcast bench
-scaled` are the comparisons of `server_comparison` and `scaled_mode`, which drive this command.
+"""`roomcast bench`: scenarios by name (S1-S4, `scenarios`) or free parameters, against roomcast
+and the baselines of `roomcast.bench.baselines`, each started here pinned to core 0 (the
+generator runs on core 1), or against a running server (`--url`); S4 (user connections) runs
+on roomcast alone. `roomcast bench servers` and `roomcast bench scaled` are the comparisons of
+`server_comparison` and `scaled_mode`, which drive this command.
 """
 
 from __future__ import annotations
@@ -9,13 +10,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import gc
-import math
 import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from pathlib import Path
 
 from roomcast.bench.extra import GENERATOR, PLOT, SOCKETIO, missing, missing_extra
@@ -31,36 +29,20 @@ from roomcast.bench.report import (
     step_row,
     summary,
 )
+from roomcast.bench.scenarios import (
+    SCENARIOS,
+    USER_CONNECTION_KINDS,
+    Scenario,
+    build_scenarios,
+    check_user_connections,
+    open_room_sockets,
+    open_users,
+)
 
 MIX_KINDS = ("roomcast",)  # servers that edit and react (the baselines do neither)
-
-
-@dataclass(frozen=True)
-class Scenario:
-    name: str
-    rooms: int
-    users: int
-    rates: tuple[float, ...] = ()
-    duration: float = 5.0
-    slo_ms: float = 100.0
-    pool: int = 0  # distinct users; 0 = max(users, min(rooms * users, 100))
-    sockets: int = 0  # S3: idle sockets instead of steps
-
-    @property
-    def user_pool(self) -> int:
-        return self.pool or max(self.users, min(self.rooms * self.users, 100))
-
-
-SCENARIOS = {
-    "S1": Scenario("S1", 100, 10, (500, 1000, 2000, 3000, 4000, 5000, 7500, 10000), slo_ms=100),
-    "S2": Scenario("S2", 1, 1000, (25, 50, 75, 100, 150), slo_ms=50),
-    "S3": Scenario("S3", 100, 10, sockets=19000),
-}
-QUICK = {
-    "S1": Scenario("S1", 10, 10, (200, 500, 1000, 2000), duration=3, slo_ms=100),
-    "S2": Scenario("S2", 1, 100, (25, 50, 100), duration=3, slo_ms=50),
-    "S3": Scenario("S3", 10, 10, sockets=1000),
-}
+# SPEC §4b: room_activity comes at most once a second per room and connection, so a step on user
+# connections waits this long after its drain for the frames its last messages still cause.
+ACTIVITY_SETTLE = 1.2
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -68,29 +50,32 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         prog="roomcast bench",
         description="Open-loop WebSocket load generator: stepped offered rates, latency from send to "
         "every receiver, loss, errors, server CPU and RSS. Scenarios: S1 (100 rooms x 10 users, "
-        "500 -> 10,000 msg/s), S2 (1 room x 1,000 users, up to 150 msg/s), S3 (idle socket memory). "
-        "See docs/performance.md.",
+        "500 -> 10,000 msg/s), S2 (1 room x 1,000 users, up to 150 msg/s), S3 (idle socket memory), "
+        "S4 (1,000 users on user connections /ws?token=, each subscribed to the 20 rooms it is in out "
+        "of 100: msg/s at p99 < 100 ms, room_activity frames/s, memory per user connection; roomcast "
+        "only). See docs/performance.md.",
         epilog="Comparisons built on it: `roomcast bench servers` (roomcast under each ASGI server) and "
         "`roomcast bench scaled` (PostgreSQL, the Redis hop, two workers); each has its own --help.",
     )
-    parser.add_argument("scenarios", nargs="*", default=[], help="S1, S2, S3, or none with --rooms/--users")
+    parser.add_argument("scenarios", nargs="*", default=[], help="S1, S2, S3, S4, or none with --rooms/--users")
     parser.add_argument("--quick", action="store_true", help="scaled-down scenarios for a quick look")
     parser.add_argument(
         "--targets",
         default="",
-        help="comma list of roomcast,fastapi,socketio to start and measure (default: all available)",
+        help="comma list of roomcast,fastapi,socketio to start and measure (default: all available; S4 roomcast alone)",
     )
     parser.add_argument("--url", help="measure a running server instead (http://127.0.0.1:8000)")
     parser.add_argument("--kind", choices=("roomcast", "fastapi", "socketio"), help="what --url runs")
     parser.add_argument("--server-pid", type=int, help="pid of the --url server, for CPU and RSS")
     parser.add_argument("--rooms", type=int, help="free scenario (or override): rooms")
-    parser.add_argument("--users", type=int, help="free scenario (or override): users per room")
+    parser.add_argument("--users", type=int, help="free scenario (or override): users per room; S4: users in all")
     parser.add_argument("--rates", help="offered rates in msg/s, comma separated (e.g. 100,200,400)")
     parser.add_argument("--duration", type=float, help="seconds per step")
     parser.add_argument("--drain", type=float, default=3.0, help="seconds to wait for late deliveries")
     parser.add_argument("--slo", type=float, help="p99 limit in ms for a step to pass")
     parser.add_argument("--pool", type=int, help="distinct users (each in several rooms)")
     parser.add_argument("--sockets", type=int, help="S3: idle sockets to open")
+    parser.add_argument("--subscriptions", type=int, help="S4: rooms each user is in and subscribes to")
     parser.add_argument("--keep-going", action="store_true", help="run every step even after one fails")
     parser.add_argument("--no-pin", action="store_true", help="do not pin server and generator to cores")
     parser.add_argument("--send-queue-limit", type=int, help="SEND_QUEUE_LIMIT of the roomcast started")
@@ -100,22 +85,38 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default=0.0,
         metavar="FRACTION",
         help="share of each client's frames that are changes of its last message instead of new messages: "
-        "edits and reaction toggles in turn (e.g. 0.2; roomcast only, not S3)",
+        "edits and reaction toggles in turn (e.g. 0.2; roomcast only, not S3 or S4)",
     )
     parser.add_argument("--plot", type=Path, help="write a PNG of latency against load")
     parser.add_argument("--quiet", action="store_true", help="no progress line")
     args = parser.parse_args(argv)
     for name in args.scenarios:
         if name.upper() not in SCENARIOS:
-            parser.error(f"unknown scenario {name!r}: use S1, S2 or S3")
+            parser.error(f"unknown scenario {name!r}: use S1, S2, S3 or S4")
     if not args.scenarios and not (args.rooms and args.users):
-        parser.error("name a scenario (S1 S2 S3) or give --rooms and --users")
+        parser.error("name a scenario (S1 S2 S3 S4) or give --rooms and --users")
+    names = {name.upper() for name in args.scenarios}
+    kinds = [args.kind] if args.url and args.kind else [k.strip() for k in args.targets.split(",") if k.strip()]
+    if "S4" in names:
+        others = [k for k in kinds if k not in USER_CONNECTION_KINDS]
+        if others:
+            parser.error(
+                f"S4 runs on user connections (/ws?token=, SPEC §4b), which only roomcast has; "
+                f"{', '.join(others)} has none: use --targets roomcast, or leave --targets out"
+            )
+        for scenario in build_scenarios(args):
+            problem = check_user_connections(scenario)
+            if problem is not None:
+                parser.error(problem)
+    if args.subscriptions is not None and "S4" not in names:
+        parser.error("--subscriptions applies to S4 (user connections) only")
     if args.mix:
         if not 0.0 < args.mix <= 1.0:
             parser.error(f"--mix is a fraction of the frames sent, above 0 and at most 1 (e.g. 0.2), not {args.mix:g}")
-        if any(name.upper() == "S3" for name in args.scenarios):
+        if "S3" in names:
             parser.error("--mix applies to S1, S2 and free scenarios; S3 only opens idle sockets")
-        kinds = [args.kind] if args.url and args.kind else [k.strip() for k in args.targets.split(",") if k.strip()]
+        if "S4" in names:
+            parser.error("--mix applies to S1, S2 and free scenarios; S4's user connections send new messages only")
         others = [k for k in kinds if k not in MIX_KINDS]
         if others:
             parser.error(
@@ -123,32 +124,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                 "use --targets roomcast"
             )
     return args
-
-
-def build_scenarios(args: argparse.Namespace) -> list[Scenario]:
-    table = QUICK if args.quick else SCENARIOS
-    chosen = [table[name.upper()] for name in args.scenarios] or [
-        Scenario("custom", args.rooms, args.users, (100, 500, 1000))
-    ]
-    out = []
-    for scenario in chosen:
-        changes: dict[str, object] = {}
-        if args.rooms:
-            changes["rooms"] = args.rooms
-        if args.users:
-            changes["users"] = args.users
-        if args.rates and not scenario.sockets:
-            changes["rates"] = tuple(float(r) for r in args.rates.split(",") if r.strip())
-        if args.duration:
-            changes["duration"] = args.duration
-        if args.slo:
-            changes["slo_ms"] = args.slo
-        if args.pool:
-            changes["pool"] = args.pool
-        if args.sockets and scenario.sockets:
-            changes["sockets"] = args.sockets
-        out.append(replace(scenario, **changes))  # type: ignore[arg-type]
-    return out
 
 
 def available_targets(requested: str) -> list[str]:
@@ -204,45 +179,41 @@ async def run_scenario(
     from roomcast.bench.load import Fleet, StepCounters
     from roomcast.bench.targets import Target, guess_kind, launch_target
 
+    users = scenario.on_user_connections
     if args.url:
         target = Target(args.kind or guess_kind(args.url), args.url.rstrip("/"), args.server_pid)
         if args.mix and target.kind not in MIX_KINDS:
             raise RuntimeError(f"--mix needs roomcast; {args.url} runs {target.kind}, which has no edits or reactions")
+        if users and target.kind not in USER_CONNECTION_KINDS:
+            raise RuntimeError(f"{scenario.name} needs user connections; {args.url} runs {target.kind}, which has none")
+    elif users and target_kind not in USER_CONNECTION_KINDS:
+        raise RuntimeError(f"{scenario.name} needs user connections (/ws?token=), which only roomcast has")
     else:
         progress(f"[{target_kind} {scenario.name}] starting the server")
         target = await asyncio.to_thread(launch_target, target_kind, not args.no_pin, args.send_queue_limit)
     tag = f"[{target.kind} {scenario.name}]"
     result = ScenarioResult(
-        scenario.name, target.kind, scenario.rooms, scenario.users, slo_ms=scenario.slo_ms, mix=args.mix
+        scenario.name,
+        target.kind,
+        scenario.rooms,
+        scenario.users,
+        slo_ms=scenario.slo_ms,
+        mix=args.mix,
+        subscriptions=scenario.subscriptions,
     )
-    fleet = Fleet(target.dialect, expect_acks=True, mix=args.mix)
+    fleet = Fleet(target.user_dialect if users else target.dialect, expect_acks=True, mix=args.mix)
+
+    def say(text: str) -> None:
+        progress(f"{tag} {text}")
+
     try:
-        per_member = 1
-        if scenario.sockets:
-            per_member = max(1, math.ceil(scenario.sockets / (scenario.rooms * scenario.users)))
-        target.widen(True)
-        urls = await target.prepare(
-            scenario.rooms,
-            scenario.users,
-            scenario.user_pool,
-            sockets_per_member=per_member,
-            progress=lambda text: progress(f"{tag} {text}"),
-        )
-        target.widen(False)
-        probe = target.probe()
-        if scenario.sockets:
-            urls = trim(urls, scenario.sockets)
-            await asyncio.sleep(1.0)
-            gc.collect()
-            result.rss_before = probe.rss()
-        total = sum(len(u) for u in urls)
-        await fleet.open(urls, progress=lambda n: progress(f"{tag} connected {n}/{total} sockets"))
-        if scenario.sockets:
-            await asyncio.sleep(2.0)
-            result.sockets = total
-            result.rss_after = probe.rss()
-            progress.clear()
-            return result
+        if users:
+            probe = await open_users(scenario, target, fleet, result, say)
+        else:
+            probe = await open_room_sockets(scenario, target, fleet, result, say)
+            if scenario.sockets:
+                progress.clear()
+                return result
         for index, rate in enumerate(scenario.rates):
             probe.mark()
             cpu_start, wall_start = time.process_time(), time.monotonic()
@@ -258,13 +229,15 @@ async def run_scenario(
                 wall = time.monotonic() - wall_start
                 gen = 100 * (time.process_time() - cpu_start) / wall if wall else 0.0
                 changes = f" changes {step.edits + step.reactions}" if args.mix else ""
+                activity = f" room_activity {step.activity}" if users else ""
                 progress(
                     f"{tag} step {index + 1}/{len(scenario.rates)} {rate:.0f} msg/s "
                     f"{elapsed:4.1f}/{scenario.duration:g}s sent {step.sent}{changes} acked {step.acked} "
-                    f"delivered {step.delivered}/{step.expected} errors {step.errors} gen cpu {gen:.0f}%"
+                    f"delivered {step.delivered}/{step.expected}{activity} errors {step.errors} gen cpu {gen:.0f}%"
                 )
 
-            counters = await fleet.run_step(rate, scenario.duration, args.drain, show)
+            settle = ACTIVITY_SETTLE if users else 0.0
+            counters = await fleet.run_step(rate, scenario.duration, args.drain, show, settle)
             gen_cpu = 100 * (time.process_time() - cpu_start) / (time.monotonic() - wall_start)
             step = StepResult(
                 offered=rate,
@@ -286,6 +259,7 @@ async def run_scenario(
                 reactions=counters.reactions,
                 reaction_expected=counters.reaction_expected,
                 reaction_delivered=counters.reaction_delivered,
+                activity=counters.activity,
             )
             counters.latencies.clear()
             counters.edit_latencies.clear()
@@ -293,8 +267,8 @@ async def run_scenario(
             progress.clear()
             if index == 0:
                 emit(scenario_header(result))
-                emit(header(bool(args.mix)))
-            emit(step_row(step, bool(args.mix)))
+                emit(header(bool(args.mix), users))
+            emit(step_row(step, bool(args.mix), users))
             if step.gen_cpu >= GEN_CPU_WARNING:
                 emit(f"   WARNING: the generator used {step.gen_cpu:.0f}% of its core: it is the bottleneck")
             if not step.ok and not args.keep_going:
@@ -305,16 +279,6 @@ async def run_scenario(
         await fleet.close()
         if not args.url:
             await asyncio.to_thread(target.stop)
-
-
-def trim(urls: list[list[str]], count: int) -> list[list[str]]:
-    out: list[list[str]] = []
-    left = count
-    for room in urls:
-        take = room[: max(0, left)]
-        left -= len(take)
-        out.append(take)
-    return [room for room in out if room]
 
 
 def pin_generator(enabled: bool) -> None:
@@ -337,7 +301,8 @@ async def run(args: argparse.Namespace) -> int:
     results: list[ScenarioResult] = []
     failed = False
     for scenario in scenarios:
-        for kind in kinds:
+        # S4 on the servers with user connections alone (parse_args refused it for any other).
+        for kind in [k for k in kinds if k in USER_CONNECTION_KINDS] if scenario.on_user_connections else kinds:
             try:
                 result = await run_scenario(scenario, kind, args, progress)
             except Exception as exc:
@@ -346,7 +311,7 @@ async def run(args: argparse.Namespace) -> int:
                 failed = True
                 continue
             results.append(result)
-            if result.sockets:
+            if result.sockets and not result.steps:
                 emit(scenario_header(result))
             emit(scenario_footer(result))
             emit("")

@@ -6,6 +6,10 @@ moment the frame was written to the moment each receiver read it, on the same cl
 Sending never waits for an answer (open loop): a slow server shows as latency and loss,
 not as a politely lower offered rate.
 
+A socket is a room socket (`Fleet.open`, SPEC §4) or a user connection subscribed to several
+rooms (`Fleet.open_users`, SPEC §4b); either way a message is owed to every other live socket
+of its room, and a user connection also counts the `room_activity` frames it receives.
+
 With a mix (`Fleet(mix=0.2)`), that share of each client's frames are changes to its own
 latest acknowledged message instead (roomcast only): alternately an edit, whose content is a
 fresh mark so that its `message_updated` deliveries are timed like new messages, and a 👍
@@ -20,45 +24,35 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, cast
+from typing import cast
 
 from picows import WSCloseCode, WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
+
+from roomcast.bench.dialects import ChangeDialect, Dialect, SubscribeDialect
 
 MARK = b"bench "
 TEXT = WSMsgType.TEXT
 CLOSE = WSMsgType.CLOSE
 
 
-class Dialect(Protocol):
-    """How one kind of server is spoken to once a socket is open (see `targets`)."""
-
-    hello: bytes | None
-
-    def encode_send(self, content: str, client_id: str) -> bytes: ...
-
-    def on_other(self, client: Client, payload: bytes) -> str | None:
-        """A frame without a bench mark: "ready", "error" or None (ignored)."""
-        ...
-
-
-class ChangeDialect(Dialect, Protocol):
-    """A dialect that can also edit and react (what `Fleet(mix=...)` needs)."""
-
-    def encode_edit(self, message_id: str, content: str, client_id: str) -> bytes: ...
-
-    def encode_reaction(self, message_id: str, emoji: str, add: bool, client_id: str) -> bytes: ...
-
-    def acked_message_id(self, payload: bytes) -> str | None:
-        """The id of the message a `message_sent` frame confirms."""
-        ...
-
-
 class Client(WSListener):
-    __slots__ = ("close_code", "credit", "edit_next", "fleet", "last_id", "reacted", "ready", "room", "transport")
+    __slots__ = (
+        "close_code",
+        "credit",
+        "edit_next",
+        "fleet",
+        "last_id",
+        "pending",
+        "reacted",
+        "ready",
+        "rooms",
+        "transport",
+    )
 
-    def __init__(self, fleet: Fleet, room: int) -> None:
+    def __init__(self, fleet: Fleet, rooms: tuple[int, ...], subscribe: bool = False) -> None:
         self.fleet = fleet
-        self.room = room
+        self.rooms = rooms  # the fleet's indices of the rooms this socket follows
+        self.pending = len(rooms) if subscribe else 0  # subscriptions to confirm before it is ready
         self.transport: WSTransport | None = None
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.close_code = 0
@@ -114,6 +108,7 @@ class StepCounters:
     reactions: int = 0
     reaction_expected: int = 0
     reaction_delivered: int = 0
+    activity: int = 0  # room_activity frames received (user connections) while this step sent
 
     @property
     def messages(self) -> int:
@@ -134,6 +129,7 @@ class Fleet:
         self.mix = mix
         self.changer = cast(ChangeDialect, dialect)
         self.rooms: list[list[Client]] = []
+        self.room_ids: list[str | None] = []  # what frames name each room with (user connections)
         self.live_in_room: list[int] = []
         self.sent_at: list[int] = []
         self.step_of: list[int] = []
@@ -141,6 +137,7 @@ class Fleet:
         self.disconnects = 0
         self.closes: dict[int, int] = {}
         self.stray_errors = 0
+        self.counting_activity = False  # while a step sends: its room_activity frames per second
 
     async def open(
         self,
@@ -150,13 +147,49 @@ class Fleet:
         progress: Callable[[int], None] | None = None,
     ) -> None:
         """Connect every url (rooms x members) and wait until each socket is ready."""
+        base = len(self.rooms)
+        self._add_rooms([None] * len(urls))
+        plans = [(url, (base + r,)) for r, room_urls in enumerate(urls) for url in room_urls]
+        await self._connect(plans, False, concurrency, timeout, progress)
+
+    async def open_users(
+        self,
+        room_ids: Sequence[str],
+        users: Sequence[tuple[str, Sequence[int]]],
+        concurrency: int = 64,
+        timeout: float = 120.0,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        """Connect one user connection per (url, rooms) of `users`, each subscribing to its rooms
+        (indices into `room_ids`), and wait until every subscription is confirmed."""
+        if self.mix or not hasattr(self.dialect, "encode_subscribe"):
+            raise ValueError(f"no user connections with {type(self.dialect).__name__} (mix {self.mix:g})")
+        base = len(self.rooms)
+        self._add_rooms(list(room_ids))
+        plans = [(url, tuple(base + r for r in rooms)) for url, rooms in users]
+        await self._connect(plans, True, concurrency, timeout, progress)
+
+    def _add_rooms(self, room_ids: Sequence[str | None]) -> None:
+        self.rooms.extend([] for _ in room_ids)
+        self.room_ids.extend(room_ids)
+        self.live_in_room.extend(0 for _ in room_ids)
+
+    async def _connect(
+        self,
+        plans: Sequence[tuple[str, tuple[int, ...]]],
+        subscribe: bool,
+        concurrency: int,
+        timeout: float,
+        progress: Callable[[int], None] | None,
+    ) -> None:
         gate = asyncio.Semaphore(concurrency)
         done = 0
 
-        async def one(room: int, url: str) -> Client:
+        async def one(url: str, rooms: tuple[int, ...]) -> Client:
             nonlocal done
             async with gate:
-                _, client = await ws_connect(lambda: Client(self, room), url, max_frame_size=16 * 1024 * 1024)
+                factory = lambda: Client(self, rooms, subscribe)  # noqa: E731 - picows wants a factory
+                _, client = await ws_connect(factory, url, max_frame_size=16 * 1024 * 1024)
                 assert isinstance(client, Client)
                 await asyncio.wait_for(client.ready, timeout)
             done += 1
@@ -164,10 +197,7 @@ class Fleet:
                 progress(done)
             return client
 
-        base = len(self.rooms)
-        self.rooms.extend([] for _ in urls)
-        self.live_in_room.extend(0 for _ in urls)
-        tasks = [asyncio.ensure_future(one(base + r, url)) for r, room_urls in enumerate(urls) for url in room_urls]
+        tasks = [asyncio.ensure_future(one(url, rooms)) for url, rooms in plans]
         try:
             clients = await asyncio.gather(*tasks)
         except BaseException:
@@ -175,50 +205,73 @@ class Fleet:
                 task.cancel()
             raise
         for client in clients:
-            self.rooms[client.room].append(client)
-            self.live_in_room[client.room] += 1
+            for room in client.rooms:
+                self.rooms[room].append(client)
+                self.live_in_room[room] += 1
 
     def clients(self) -> list[Client]:
-        return [client for room in self.rooms for client in room]
+        return list({id(client): client for room in self.rooms for client in room}.values())
 
-    def senders(self) -> list[Client]:
-        """Round-robin order that visits every room before a room's next member."""
+    def senders(self) -> list[tuple[Client, int]]:
+        """(socket, room) in round-robin order that visits every room before a room's next member."""
         width = max((len(room) for room in self.rooms), default=0)
-        return [room[i] for i in range(width) for room in self.rooms if i < len(room)]
+        return [(room[i], r) for i in range(width) for r, room in enumerate(self.rooms) if i < len(room)]
 
     # -- receiving -------------------------------------------------------------------------
 
     def on_text(self, client: Client, payload: bytes) -> None:
         i = payload.find(MARK)
-        if i < 0:
-            outcome = self.dialect.on_other(client, payload)
-            if outcome == "ready":
-                client.mark_ready()
-            elif outcome == "error":
-                if self.steps:
-                    self.steps[-1].errors += 1
-                else:
-                    self.stray_errors += 1
+        if i >= 0:
+            now = time.monotonic_ns()
+            head = payload[:48]
+            start = i + 6
+            j = payload.find(b" ", start)
+            k = payload.find(b" ", j + 1)
+            if b"new_message" in head:
+                step = self.steps[self.step_of[int(payload[start:j])]]
+                step.delivered += 1
+                step.latencies.append(now - int(payload[j + 1 : k]))
+                return
+            if b"message_sent" in head:
+                self.steps[self.step_of[int(payload[start:j])]].acked += 1
+                if self.mix:
+                    message_id = self.changer.acked_message_id(payload)
+                    if message_id is not None and message_id != client.last_id:
+                        client.last_id = message_id
+                        client.reacted = False
+                return
+            if b"message_updated" in head:
+                self._on_updated(payload, now, self.steps[self.step_of[int(payload[start:j])]], j, k)
+                return
+            # Another frame quoting a message (`room_activity` carries the room's last one).
+        self._on_other(client, payload)
+
+    def _on_other(self, client: Client, payload: bytes) -> None:
+        outcome = self.dialect.on_other(client, payload)
+        if outcome is None:
             return
-        now = time.monotonic_ns()
-        start = i + 6
-        j = payload.find(b" ", start)
-        k = payload.find(b" ", j + 1)
-        number = int(payload[start:j])
-        step = self.steps[self.step_of[number]]
-        head = payload[:48]
-        if b"new_message" in head:
-            step.delivered += 1
-            step.latencies.append(now - int(payload[j + 1 : k]))
-        elif b"message_sent" in head:
-            step.acked += 1
-            if self.mix:
-                message_id = self.changer.acked_message_id(payload)
-                if message_id is not None and message_id != client.last_id:
-                    client.last_id = message_id
-                    client.reacted = False
-        elif b"message_updated" in head:
-            self._on_updated(payload, now, step, j, k)
+        if outcome == "activity":
+            if self.counting_activity:
+                self.steps[-1].activity += 1
+        elif outcome == "ready":
+            if client.pending:
+                encode = cast(SubscribeDialect, self.dialect).encode_subscribe
+                for room in client.rooms:
+                    client.send(encode(cast(str, self.room_ids[room])))
+            else:
+                client.mark_ready()
+        elif outcome == "subscribed":
+            client.pending -= 1
+            if client.pending == 0:
+                client.mark_ready()
+        elif outcome == "refused":
+            if not client.ready.done():
+                reason = payload[:300].decode(errors="replace")
+                client.ready.set_exception(ConnectionError(f"subscription refused: {reason}"))
+        elif self.steps:
+            self.steps[-1].errors += 1
+        else:
+            self.stray_errors += 1
 
     def _on_updated(self, payload: bytes, now: int, step: StepCounters, j: int, k: int) -> None:
         """A change's delivery. An edit's mark is its own (its step, its send time); a reaction
@@ -238,7 +291,8 @@ class Fleet:
 
     def on_disconnected(self, client: Client) -> None:
         if client.ready.done():
-            self.live_in_room[client.room] -= 1
+            for room in client.rooms:
+                self.live_in_room[room] -= 1
         self.disconnects += 1
         self.closes[client.close_code] = self.closes.get(client.close_code, 0) + 1
         if self.steps:
@@ -248,12 +302,12 @@ class Fleet:
 
     # -- sending ---------------------------------------------------------------------------
 
-    def _send_one(self, client: Client, step_index: int, step: StepCounters) -> None:
+    def _send_one(self, client: Client, room: int, step_index: int, step: StepCounters) -> None:
         if self.mix:
             credit = client.credit + self.mix
             if credit > 0.999999 and client.last_id is not None:
                 client.credit = credit - 1.0
-                self._send_change(client, client.last_id, step_index, step)
+                self._send_change(client, room, client.last_id, step_index, step)
                 return
             client.credit = min(credit, 1.0)  # nothing acknowledged yet: a message instead, no debt
         number = len(self.sent_at)
@@ -261,10 +315,10 @@ class Fleet:
         self.sent_at.append(now)
         self.step_of.append(step_index)
         step.sent += 1
-        step.expected += self.live_in_room[client.room] - 1
-        client.send(self.dialect.encode_send(f"bench {number} {now} hello", f"c{number}"))
+        step.expected += self.live_in_room[room] - 1
+        client.send(self.dialect.encode_send(f"bench {number} {now} hello", f"c{number}", self.room_ids[room]))
 
-    def _send_change(self, client: Client, message_id: str, step_index: int, step: StepCounters) -> None:
+    def _send_change(self, client: Client, room: int, message_id: str, step_index: int, step: StepCounters) -> None:
         """An edit of `message_id` or a 👍 toggle on it, every live member of the room (the
         actor too) being owed its `message_updated`."""
         dialect = self.changer
@@ -273,7 +327,7 @@ class Fleet:
         self.sent_at.append(now)
         self.step_of.append(step_index)
         step.sent += 1
-        members = self.live_in_room[client.room]
+        members = self.live_in_room[room]
         if client.edit_next:
             step.edits += 1
             step.expected += members
@@ -293,8 +347,10 @@ class Fleet:
         duration: float,
         drain: float,
         progress: Callable[[StepCounters, float], None] | None = None,
+        settle: float = 0.0,
     ) -> StepCounters:
-        """Send at `rate` msg/s for `duration` s, then wait up to `drain` s for what is owed."""
+        """Send at `rate` msg/s for `duration` s, then wait up to `drain` s for what is owed, then
+        `settle` s more: the coalesced `room_activity` still due (counted only while sending)."""
         step = StepCounters(offered=rate)
         self.steps.append(step)
         index = len(self.steps) - 1
@@ -304,21 +360,21 @@ class Fleet:
         start = loop.time()
         end = start + duration
         next_report = start
+        self.counting_activity = True
         while True:
             now = loop.time()
+            due = int((min(now, end) - start) * rate)  # at the end: every message of the step
+            while step.sent < due:
+                client, room = senders[cursor]
+                self._send_one(client, room, index, step)
+                cursor = (cursor + 1) % len(senders)
             if now >= end:
                 break
-            due = int((now - start) * rate)
-            while step.sent < due:
-                self._send_one(senders[cursor], index, step)
-                cursor = (cursor + 1) % len(senders)
             if progress is not None and now >= next_report:
                 progress(step, now - start)
                 next_report = now + 0.5
             await asyncio.sleep(0.001)
-        while step.sent < int(duration * rate):
-            self._send_one(senders[cursor], index, step)
-            cursor = (cursor + 1) % len(senders)
+        self.counting_activity = False
         deadline = loop.time() + drain
         while loop.time() < deadline:
             owed = (
@@ -329,6 +385,7 @@ class Fleet:
             if not owed:
                 break
             await asyncio.sleep(0.02)
+        await asyncio.sleep(settle)
         return step
 
     async def close(self) -> None:

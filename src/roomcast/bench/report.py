@@ -33,6 +33,7 @@ class StepResult:
     reactions: int = 0
     reaction_expected: int = 0
     reaction_delivered: int = 0
+    activity: int = 0  # user connections: room_activity frames received while the step sent
 
     @property
     def messages(self) -> int:
@@ -71,6 +72,9 @@ class ScenarioResult:
     slo_ms: float = 100.0
     note: str = ""
     mix: float = 0.0  # share of the frames that are edits and reactions (--mix)
+    # S4: users on user connections, each subscribed to this many rooms; `sockets` and the RSS
+    # figures are then the user connections and the server before and after they opened.
+    subscriptions: int = 0
 
     @property
     def best_rate(self) -> float:
@@ -109,13 +113,18 @@ HEADER = (
 # also in deliv/s, lost and the latency) and the edits' own p99, reactions sent and theirs.
 MIX_COLUMNS = f" {'edits':>6} {'edit-dlv':>13} {'edit-p99':>8} {'reacts':>6} {'react-dlv':>13}"
 MIX_HEADER = HEADER.replace(f"{'errors':>6}", f"{'errors':>6}" + MIX_COLUMNS, 1)
+# User connections (S4): room_activity frames received per second, after deliv/s.
+ACTIVITY_COLUMN = f" {'activity/s':>10}"
 
 
-def header(mixed: bool = False) -> str:
-    return MIX_HEADER if mixed else HEADER
+def header(mixed: bool = False, activity: bool = False) -> str:
+    text = MIX_HEADER if mixed else HEADER
+    if activity:
+        text = text.replace(f"{'deliv/s':>9}", f"{'deliv/s':>9}" + ACTIVITY_COLUMN, 1)
+    return text
 
 
-def step_row(step: StepResult, mixed: bool = False) -> str:
+def step_row(step: StepResult, mixed: bool = False, activity: bool = False) -> str:
     def ms(value: float) -> str:
         return f"{value:.1f}" if value < 100 else f"{value:.0f}"
 
@@ -133,18 +142,30 @@ def step_row(step: StepResult, mixed: bool = False) -> str:
         edit_dlv = f"{step.edit_delivered}/{step.edit_expected}"
         react_dlv = f"{step.reaction_delivered}/{step.reaction_expected}"
         changes = f" {step.edits:>6} {edit_dlv:>13} {edit_p99:>8} {step.reactions:>6} {react_dlv:>13}"
+    frames = f" {step.activity / d:>10.0f}" if activity else ""
     return (
-        f"{step.offered:>8.0f} {step.sent / d:>8.0f} {step.acked / d:>8.0f} {step.delivered / d:>9.0f} "
+        f"{step.offered:>8.0f} {step.sent / d:>8.0f} {step.acked / d:>8.0f} {step.delivered / d:>9.0f}{frames} "
         f"{step.lost:>7} {p50:>7} {p95:>7} {p99:>7} {top:>8} {step.errors:>6}{changes} {cpu:>7} {rss:>8} "
         f"{step.gen_cpu:>6.0f}%  {verdict}"
     )
 
 
 def scenario_header(result: ScenarioResult) -> str:
+    shape = f"{result.rooms} rooms x {result.users} users"
+    if result.subscriptions:
+        shape = (
+            f"{result.users} users on user connections, each subscribed to the {result.subscriptions} of"
+            f" {result.rooms} rooms it is in ({result.users * result.subscriptions / result.rooms:g} members per room)"
+        )
     text = (
-        f"== {result.scenario} on {result.target}: {result.rooms} rooms x {result.users} users"
+        f"== {result.scenario} on {result.target}: {shape}"
         f" (latency in ms, send -> every receiver; ok = nothing lost, no errors, p99 < {result.slo_ms:g} ms)"
     )
+    if result.subscriptions:
+        text += (
+            "\n   activity/s: room_activity frames received (every room of every user, at most one per room"
+            f" per connection per second: {result.users * result.subscriptions}/s at most)"
+        )
     if result.mix:
         text += (
             f"\n   mix {result.mix:g}: {100 * result.mix:g} % of the frames change the sender's last message"
@@ -153,13 +174,22 @@ def scenario_header(result: ScenarioResult) -> str:
     return text
 
 
-def scenario_footer(result: ScenarioResult) -> str:
-    if result.sockets:
-        kb = result.per_socket_kb
-        before = f"{result.rss_before / 2**20:.1f} MB" if result.rss_before else "-"
-        after = f"{result.rss_after / 2**20:.1f} MB" if result.rss_after else "-"
+def memory_line(result: ScenarioResult) -> str:
+    kb = result.per_socket_kb
+    before = f"{result.rss_before / 2**20:.1f} MB" if result.rss_before else "-"
+    after = f"{result.rss_after / 2**20:.1f} MB" if result.rss_after else "-"
+    if result.subscriptions:
+        per = f"{kb:.1f} KB per user connection" if kb is not None else "unknown (no server pid)"
+        sockets = f"{result.sockets} user connections, {result.subscriptions} subscriptions each"
+    else:
         per = f"{kb:.1f} KB per socket" if kb is not None else "unknown (no server pid)"
-        return f"   {result.sockets} idle sockets: server RSS {before} -> {after}: {per}"
+        sockets = f"{result.sockets} idle sockets"
+    return f"   {sockets}: server RSS {before} -> {after}: {per}"
+
+
+def scenario_footer(result: ScenarioResult) -> str:
+    if result.sockets and not result.subscriptions:
+        return memory_line(result)
     lines = [f"   best: {result.best_rate:.0f} msg/s with p99 < {result.slo_ms:g} ms and nothing lost"]
     if any(step.generator_bound for step in result.steps):
         lines.append(
@@ -176,6 +206,13 @@ def scenario_footer(result: ScenarioResult) -> str:
             f" deliveries; {reactions} reactions, {sum(s.reaction_delivered for s in steps)}"
             f"/{sum(s.reaction_expected for s in steps)} deliveries"
         )
+    if result.subscriptions:
+        frames, seconds = sum(s.activity for s in steps), sum(s.duration for s in steps)
+        lines.append(
+            f"   room_activity: {frames} frames over {seconds:g} s of load"
+            + (f" ({frames / seconds:.0f}/s)" if seconds else "")
+        )
+        lines.append(memory_line(result))
     if result.note:
         lines.append(f"   note: {result.note}")
     return "\n".join(lines)
@@ -193,7 +230,7 @@ def summary(results: Sequence[ScenarioResult]) -> str:
             result = by_key.get((scenario, target))
             if result is None:
                 continue
-            if result.sockets:
+            if result.sockets and not result.steps:
                 kb = result.per_socket_kb
                 value = f"{kb:.1f} KB/socket" if kb is not None else "-"
                 ratio = ""

@@ -1,8 +1,10 @@
-"""The servers under test: how to start one pinned to a core, watch it, and speak to it.
+"""The servers under test: how to start one pinned to a core, watch it, and set it up.
 
 roomcast is set up over its REST API (users registered and logged in, rooms created and
-joined); the baselines (`roomcast.bench.baselines`) persist nothing and check no token, so
-their set-up is only a URL per socket. Each kind has a small `Dialect` for the frames on an
+joined, or created with their members for user connections; S4's accounts and sessions go
+straight into the database of a roomcast started here, see `seed`); the baselines
+(`roomcast.bench.baselines`) persist nothing and check no token, so their set-up is only a URL
+per socket. Each kind has a small `Dialect` (`roomcast.bench.dialects`) for the frames on an
 open socket.
 """
 
@@ -24,10 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-import orjson
 import psutil
 
-from roomcast.bench.load import Client
+from roomcast.bench.dialects import RoomcastDialect, SocketIODialect, UserConnectionDialect
+from roomcast.bench.scenarios import memberships
 
 PASSWORD = "bench-password-123"
 KINDS = ("roomcast", "fastapi", "socketio")
@@ -35,63 +37,9 @@ BASELINES = {  # kind -> the module run as `python -m <module> --port N`
     "fastapi": "roomcast.bench.baselines.fastapi_tutorial",
     "socketio": "roomcast.bench.baselines.socketio_asgi",
 }
+MAX_MEMBERS = 500  # members a room may be created with (POST /api/rooms)
 SERVER_CORE = 0
 LOAD_CORE = 1
-
-
-# -- dialects ------------------------------------------------------------------------------
-
-
-class RoomcastDialect:
-    """SPEC §4 frames; the tutorial baseline speaks the same shapes."""
-
-    hello: bytes | None = None
-
-    def encode_send(self, content: str, client_id: str) -> bytes:
-        return orjson.dumps({"type": "send_message", "data": {"content": content, "client_id": client_id}})
-
-    # --mix (roomcast only: the tutorial baseline has no edits or reactions)
-
-    def encode_edit(self, message_id: str, content: str, client_id: str) -> bytes:
-        data = {"message_id": message_id, "content": content, "client_id": client_id}
-        return orjson.dumps({"type": "edit_message", "data": data})
-
-    def encode_reaction(self, message_id: str, emoji: str, add: bool, client_id: str) -> bytes:
-        data = {"message_id": message_id, "emoji": emoji, "client_id": client_id}
-        return orjson.dumps({"type": "add_reaction" if add else "remove_reaction", "data": data})
-
-    def acked_message_id(self, payload: bytes) -> str | None:
-        try:
-            message_id = orjson.loads(payload)["data"]["message"]["id"]
-        except (orjson.JSONDecodeError, KeyError, TypeError):
-            return None
-        return message_id if isinstance(message_id, str) else None
-
-    def on_other(self, client: Client, payload: bytes) -> str | None:
-        head = payload[:40]
-        if b'"connected"' in head:
-            return "ready"
-        if b'"error"' in head or b"message_error" in head or b"rate_limit_exceeded" in head:
-            return "error"
-        return None
-
-
-class SocketIODialect:
-    """Engine.IO v4 over a bare WebSocket: `40` connects the namespace, `2` is a ping."""
-
-    hello: bytes | None = b"40"
-
-    def encode_send(self, content: str, client_id: str) -> bytes:
-        return b'42["send_message",' + orjson.dumps({"content": content, "client_id": client_id}) + b"]"
-
-    def on_other(self, client: Client, payload: bytes) -> str | None:
-        if payload == b"2":
-            client.send(b"3")
-        elif payload.startswith(b"40"):
-            return "ready"
-        elif payload.startswith(b"44"):
-            return "error"
-        return None
 
 
 # -- processes -----------------------------------------------------------------------------
@@ -171,10 +119,17 @@ class Target:
     workdir: tempfile.TemporaryDirectory[str] | None = None
     log_path: Path | None = None
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:6])
+    env: dict[str, str] = field(default_factory=dict)  # the settings of a roomcast started here
 
     @property
     def dialect(self) -> RoomcastDialect | SocketIODialect:
         return SocketIODialect() if self.kind == "socketio" else RoomcastDialect()
+
+    @property
+    def user_dialect(self) -> UserConnectionDialect:
+        if self.kind != "roomcast":
+            raise RuntimeError(f"{self.label} has no user connections (/ws?token=): only roomcast has")
+        return UserConnectionDialect()
 
     @property
     def ws_base(self) -> str:
@@ -223,6 +178,55 @@ class Target:
             ]
             for r, room_id in enumerate(room_ids)
         ]
+
+    async def prepare_users(
+        self,
+        rooms: int,
+        users: int,
+        per_user: int,
+        concurrency: int = 8,
+        progress: Callable[[str], None] | None = None,
+    ) -> tuple[list[str], list[tuple[str, tuple[int, ...]]]]:
+        """roomcast for user connections: `users` users, each a member of `per_user` of `rooms`
+        rooms (`memberships`). The room ids, and per user its `/ws?token=` URL and its rooms."""
+        if self.kind != "roomcast":
+            raise RuntimeError(f"{self.label} has no user connections (/ws?token=): only roomcast has")
+        layout = memberships(users, rooms, per_user)
+        members: list[list[int]] = [[] for _ in range(rooms)]
+        for u, own in enumerate(layout):
+            for r in own:
+                members[r].append(u)
+        async with httpx.AsyncClient(base_url=self.base_url, timeout=120) as http:
+            if self.env:  # a server started here: accounts and sessions straight into its database
+                from roomcast.bench.seed import seed_users
+
+                names = [f"b{self.run_id}_{u}" for u in range(users)]
+                tokens = await seed_users(self.env, names, PASSWORD, progress)
+            else:
+                tokens = await self._register(http, users, concurrency, progress)
+            gate = asyncio.Semaphore(concurrency)
+
+            async def make(r: int) -> str:
+                owner, *others = members[r]
+                async with gate:
+                    # Members come with the room (one request, at most MAX_MEMBERS); any more join.
+                    body = {
+                        "name": f"bench-{self.run_id}-{r}",
+                        "is_private": False,
+                        "members": [tokens[u][0] for u in others[:MAX_MEMBERS]],
+                    }
+                    response = await http.post("/api/rooms", json=body, headers=_bearer(tokens[owner][1]))
+                    response.raise_for_status()
+                    room_id = str(response.json()["id"])
+                    for u in others[MAX_MEMBERS:]:
+                        joined = await http.post(f"/api/rooms/{room_id}/join", headers=_bearer(tokens[u][1]))
+                        joined.raise_for_status()
+                return room_id
+
+            room_ids = list(await asyncio.gather(*(make(r) for r in range(rooms))))
+        if progress is not None:
+            progress(f"created {rooms} rooms with {sum(map(len, members))} memberships")
+        return room_ids, [(f"{self.ws_base}/ws?token={tokens[u][1]}", own) for u, own in enumerate(layout)]
 
     def ws_url_for(self, room: str, user: str) -> str:
         if self.kind == "socketio":
@@ -298,6 +302,10 @@ class Target:
             self.workdir.cleanup()
 
 
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
 def roomcast_env(workdir: str) -> dict[str, str]:
     """The settings of a roomcast under load: a fresh SQLite file in `workdir`, limits out of the way."""
     return {
@@ -319,11 +327,13 @@ def launch_target(kind: str, pin: bool, send_queue_limit: int | None = None) -> 
     workdir = tempfile.TemporaryDirectory(prefix=f"roomcast-bench-{kind}-")
     port = free_port()
     env = dict(os.environ)
+    settings: dict[str, str] = {}
     if kind == "roomcast":
         command = [sys.executable, "-m", "roomcast", "serve", "--host", "127.0.0.1", "--port", str(port)]
-        env.update(roomcast_env(workdir.name))
+        settings = roomcast_env(workdir.name)
         if send_queue_limit is not None:
-            env["SEND_QUEUE_LIMIT"] = str(send_queue_limit)
+            settings["SEND_QUEUE_LIMIT"] = str(send_queue_limit)
+        env.update(settings)
         env.pop("REDIS_URL", None)
     else:
         command = [sys.executable, "-m", BASELINES[kind], "--port", str(port)]
@@ -334,7 +344,7 @@ def launch_target(kind: str, pin: bool, send_queue_limit: int | None = None) -> 
         process = subprocess.Popen(
             command, cwd=workdir.name, env=env, stdout=log, stderr=subprocess.STDOUT, preexec_fn=_raise_nofile
         )
-    target = Target(kind, f"http://127.0.0.1:{port}", process.pid, process, workdir, log_path)
+    target = Target(kind, f"http://127.0.0.1:{port}", process.pid, process, workdir, log_path, env=settings)
     try:
         _wait_ready(target)
     except BaseException:
