@@ -411,8 +411,9 @@ async def test_user_connection_over_plain_asgi(make_settings: Callable[..., Sett
 
 
 async def test_many_subscribes_in_one_burst_are_answered_in_order(live: LiveServer) -> None:
+    """A reconnect re-subscribes every room at once: more than the other frames' burst of 40."""
     alice = await live.user()
-    rooms = [(await live.room(alice, name=f"burst {i}"))["id"] for i in range(10)]
+    rooms = [(await live.room(alice, name=f"burst {i}"))["id"] for i in range(60)]
     a, _ = await ready(live, alice)
     for room_id in rooms:  # sent back to back, none waiting for its answer
         await a.send("subscribe", room_id=room_id)
@@ -421,36 +422,46 @@ async def test_many_subscribes_in_one_burst_are_answered_in_order(live: LiveServ
     await a.close()
 
 
-async def test_a_flood_of_subscribes_and_reads_is_refused_by_room_and_changes_nothing(live: LiveServer) -> None:
-    """Past the connection's frame budget, each refusal names its room (so a client knows what
-    to retry), nothing is subscribed or read for it, and the connection stays usable."""
-    alice, bob = await live.user(), await live.user()
-    room_id = (await live.room(bob, alice))["id"]
-    assert (await live.post(bob, room_id, "unread")).status_code == 201
-    a, _ = await ready(live, alice)
-    for _ in range(60):  # the budget is 40 at once, then 20 a second
-        await a.send("subscribe", room_id=room_id)
-        await a.send("mark_read", room_id=room_id, seq=1)
-    refused_subscribes, refused_reads, subscribed_count = 0, 0, 0
-    with contextlib.suppress(TimeoutError):
-        async with asyncio.timeout(3):
-            while True:
-                frame = await a.recv(3)
-                data = frame["data"]
-                if frame["type"] == "subscribe_error" and data["error"] == "too many frames":
-                    assert data["room_id"] == room_id
-                    refused_subscribes += 1
-                elif frame["type"] == "error" and data["error"] == "too many frames":
-                    assert data["room_id"] == room_id
-                    refused_reads += 1
-                elif frame["type"] == "subscribed":
-                    subscribed_count += 1
-    assert refused_subscribes > 0 and refused_reads > 0
-    assert subscribed_count == 1  # the others are `already subscribed` or refused
-    await asyncio.sleep(2)  # the budget refills
-    await a.send("ping")
-    await a.expect("pong")
-    await a.close()
+async def test_a_flood_of_subscribes_and_reads_is_refused_by_room_and_changes_nothing(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """Past their budgets (subscribes: MAX_SUBSCRIPTIONS at once, then 20 a second; other
+    frames: 40, then 20 a second), each refusal names its room, so that a client knows what to
+    retry; nothing is subscribed or read for it, and the connection stays usable."""
+    settings = make_settings(max_subscriptions=45)
+    await reset_database(settings.database_url)
+    live = await LiveServer(settings).start()
+    try:
+        alice, bob = await live.user(), await live.user()
+        room_id = (await live.room(bob, alice))["id"]
+        assert (await live.post(bob, room_id, "unread")).status_code == 201
+        a, _ = await ready(live, alice)
+        for _ in range(100):
+            await a.send("subscribe", room_id=room_id)
+            await a.send("mark_read", room_id=room_id, seq=1)
+        refused: dict[str, int] = {"subscribe_error": 0, "error": 0}
+        answers: dict[str, int] = {}
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(3):
+                while True:
+                    frame = await a.recv(3)
+                    data = frame["data"]
+                    if frame["type"] in refused and data["error"] == "too many frames":
+                        assert data["room_id"] == room_id
+                        refused[frame["type"]] += 1
+                    elif frame["type"] == "subscribe_error":
+                        answers[data["error"]] = answers.get(data["error"], 0) + 1
+                    else:
+                        answers[frame["type"]] = answers.get(frame["type"], 0) + 1
+        assert refused["subscribe_error"] > 0 and refused["error"] > 0
+        assert answers["subscribed"] == 1
+        assert answers["already subscribed"] == 100 - 1 - refused["subscribe_error"]
+        await asyncio.sleep(2)  # the budgets refill
+        await a.send("ping")
+        await a.expect("pong")
+        await a.close()
+    finally:
+        await live.stop()
 
 
 async def activities(client: WsClient, within: float) -> list[dict]:

@@ -103,6 +103,7 @@ class Connection:
         "queue_bytes",
         "queue_limit",
         "session_id",
+        "subscribe_budget",
         "subscriptions",
         "user_id",
         "username",
@@ -132,6 +133,7 @@ class Connection:
         self.queue_limit = queue_limit
         self.queue_bytes = queue_bytes
         self.frames = TokenBucket(rate=20, capacity=40)
+        self.subscribe_budget: TokenBucket | None = None  # a user connection's, from its first subscribe
         self.expiry_timer: asyncio.TimerHandle | None = None
         self._closing = False
         # Done once the peer is closed (a future, not an Event: every idle socket holds one).

@@ -31,7 +31,7 @@ import orjson
 
 from roomcast.backends.base import PresenceMember
 from roomcast.gateway.admission import Admission, origin_allowed, parse_since_seq
-from roomcast.gateway.connection import Connection
+from roomcast.gateway.connection import Connection, TokenBucket
 from roomcast.gateway.hub import CONTROL_CHANNEL, USER_CHANNEL, Hub
 from roomcast.gateway.membership import MembershipLease
 from roomcast.gateway.peer import Peer
@@ -259,8 +259,7 @@ class Gateway:
             rooms = await self.services.rooms.list_for(actor.user_id)
             mentions = await self.services.rooms.unread_mentions(actor.user_id)
             connection.send(codec.encode_frame("ready", {"user": user_as_dict(user), "rooms": rooms}))
-            for room in rooms:
-                await self.rooms.watch(RoomWatch(connection, room, mentions.get(room["id"], ())))
+            await self.rooms.watch_all([RoomWatch(connection, room, mentions.get(room["id"], ())) for room in rooms])
         else:
             subscription = Subscription(connection, admitted.room_id, tagged=False)
             if not await self.rooms.follow(subscription, actor, admitted.last_seq, admitted.since_seq, "connected"):
@@ -330,11 +329,15 @@ class Gateway:
             if isinstance(frame, TypingStart):
                 return self.rooms.typing_start(subscription)
             return self.rooms.typing_stop(subscription)
+        if isinstance(frame, Subscribe):
+            if not self._subscribe_budget(connection).take():
+                refusal = codec.encode_frame("subscribe_error", {"room_id": frame.room_id, "error": "too many frames"})
+                connection.send(refusal)
+                return None
+            return self._subscribe(connection, session.actor, frame)
         if not connection.frames.take():
             # Refusals name the room they are about, so that a client knows what to retry.
-            if isinstance(frame, Subscribe):
-                refusal = codec.encode_frame("subscribe_error", {"room_id": frame.room_id, "error": "too many frames"})
-            elif isinstance(frame, Unsubscribe | MarkRead):
+            if isinstance(frame, Unsubscribe | MarkRead):
                 refusal = codec.with_room_id(codec.error_frame("too many frames", "slow down"), frame.room_id)
             else:
                 refusal = codec.error_frame("too many frames", "slow down")
@@ -345,13 +348,19 @@ class Gateway:
             return None
         if isinstance(frame, Auth):
             return self._reauthenticate(session, frame.token)
-        if isinstance(frame, Subscribe):
-            return self._subscribe(connection, session.actor, frame)
         if isinstance(frame, Unsubscribe):
             return self._unsubscribe(connection, frame.room_id)
         if isinstance(frame, MarkRead):
             return self._mark_read(connection, session.actor, frame)
         return None
+
+    def _subscribe_budget(self, connection: Connection) -> TokenBucket:
+        """Subscribes have a budget of their own: a reconnecting client subscribes to all of
+        its rooms at once (up to MAX_SUBSCRIPTIONS), then churn is held to 20 a second."""
+        if connection.subscribe_budget is None:
+            capacity = max(40, self.services.settings.max_subscriptions)
+            connection.subscribe_budget = TokenBucket(rate=20, capacity=capacity)
+        return connection.subscribe_budget
 
     async def _subscribe(self, connection: Connection, actor: Actor, frame: Subscribe) -> None:
         room_id = frame.room_id
@@ -422,8 +431,7 @@ class Gateway:
         await self.hub.unregister(connection)
         for subscription in list(connection.subscriptions.values()):
             await self.rooms.unfollow(subscription)
-        for watch in list(connection.watches.values()):
-            await self.rooms.unwatch(watch)
+        await self.rooms.unwatch_all(list(connection.watches.values()))
         try:
             await self.services.backends.connections.release(connection.user_id, connection.id)
         except Exception:

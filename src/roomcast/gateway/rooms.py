@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 from roomcast.backends.base import PresenceMember
@@ -27,6 +27,8 @@ from roomcast.storage.writer import Committed
 log = logging.getLogger("roomcast.gateway")
 
 Envelope = codec.Envelope
+# Backend round trips a user connection's rooms overlap when it opens or closes.
+OVERLAP = 32
 # message_error's `action` for each change of the log.
 ACTIONS = dict(zip(CHANGES, ("edit", "delete", "react", "react"), strict=True))
 
@@ -236,6 +238,16 @@ class RoomActions:
         await self.hub.watch(watch)
         if await self.join(watch.room_id, watch.connection):
             await self.announce(watch.room_id, watch.connection, "user_joined")
+
+    async def watch_all(self, watches: Sequence[RoomWatch]) -> None:
+        """Many rooms of one user connection at once (it opens): their backend round trips
+        (presence, pub/sub) overlap, a bounded number at a time."""
+        for start in range(0, len(watches), OVERLAP):
+            await asyncio.gather(*(self.watch(watch) for watch in watches[start : start + OVERLAP]))
+
+    async def unwatch_all(self, watches: Sequence[RoomWatch]) -> None:
+        for start in range(0, len(watches), OVERLAP):
+            await asyncio.gather(*(self.unwatch(watch) for watch in watches[start : start + OVERLAP]))
 
     def unwatch(self, watch: RoomWatch) -> Coroutine[Any, Any, None]:
         """Stop the watch now; what the result awaits is the hub's release and the presence."""
