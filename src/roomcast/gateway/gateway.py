@@ -126,7 +126,7 @@ class Gateway:
         if kind == "room_removed":
             self.rooms.lose(connection, data["room_id"], data["reason"], told=True)
         elif kind == "room_added" and data["room"]["id"] not in connection.watches:
-            self._spawn(self.rooms.watch(RoomWatch(connection, data["room"], ())))
+            self._spawn(self.rooms.watch(RoomWatch(connection, data["room"], (), self.hub.activity)))
         elif kind == "read_marker":
             watch = connection.watches.get(data["room_id"])
             if watch is not None:
@@ -145,7 +145,9 @@ class Gateway:
                         if mentions is None:
                             mentions = await self.services.rooms.unread_mentions(uuid.UUID(user_id))
                         connection.send(codec.encode_frame("room_added", {"room": room}))
-                        await self.rooms.watch(RoomWatch(connection, room, mentions.get(room["id"], ())))
+                        await self.rooms.watch(
+                            RoomWatch(connection, room, mentions.get(room["id"], ()), self.hub.activity)
+                        )
                     elif room["read_seq"] > watch.read_seq:
                         watch.read(room["read_seq"], room["unread_count"], room["mention_count"])
                         marker = {key: room[key] for key in ("read_seq", "unread_count", "mention_count")}
@@ -259,7 +261,9 @@ class Gateway:
             rooms = await self.services.rooms.list_for(actor.user_id)
             mentions = await self.services.rooms.unread_mentions(actor.user_id)
             connection.send(codec.encode_frame("ready", {"user": user_as_dict(user), "rooms": rooms}))
-            await self.rooms.watch_all([RoomWatch(connection, room, mentions.get(room["id"], ())) for room in rooms])
+            await self.rooms.watch_all(
+                [RoomWatch(connection, room, mentions.get(room["id"], ()), self.hub.activity) for room in rooms]
+            )
         else:
             subscription = Subscription(connection, admitted.room_id, tagged=False)
             if not await self.rooms.follow(subscription, actor, admitted.last_seq, admitted.since_seq, "connected"):

@@ -20,7 +20,7 @@ import orjson
 from roomcast.backends.base import PubSub
 from roomcast.gateway.connection import Connection, WriteCoalescer
 from roomcast.gateway.subscription import Subscription
-from roomcast.gateway.watch import RoomWatch
+from roomcast.gateway.watch import ActivityClock, RoomWatch
 from roomcast.observability import metrics
 from roomcast.protocol.codec import LOGGED, Envelope, websocket_text_frame, with_room_id
 
@@ -98,6 +98,7 @@ class Hub:
         self.rooms: dict[str, RoomChannel] = {}
         self.sockets: dict[str, Connection] = {}  # every open socket of this instance, by id
         self.coalescer = WriteCoalescer()
+        self.activity = ActivityClock(self.coalescer)  # when watches send `room_activity`
         # Run around the catch-up after a pub/sub outage, when publications may have been lost:
         # removals first (nothing of a room may reach a socket whose user left it meanwhile),
         # then what else the sockets missed.
