@@ -11,6 +11,7 @@ import pytest
 
 from roomcast.config import Settings
 from tests.conftest import LiveServer, User, WsClient, reset_database
+from tests.events_helpers import UNLIMITED, Rest, View, strip
 from tests.integration.test_ws_lifecycle import closed_code
 
 
@@ -583,3 +584,47 @@ async def test_member_panels_and_names_stay_live(live: LiveServer) -> None:
     assert (await live.http.get("/api/users/me", headers=bob.headers)).json()["display_name"] == "Bob the Builder"
     await panel.close()
     await app.close()
+
+
+async def test_a_reconnect_recovers_each_subscribed_room_exactly_across_a_restart(start_server) -> None:
+    """One socket, three rooms: after the server restarts and the others post, edit, delete and
+    react, re-subscribing each room with its since_seq gives exactly the rooms' state."""
+    live = await start_server(**UNLIMITED)
+    alice, bob = await live.user(), await live.user()
+    room_ids = [(await live.room(bob, alice, name=f"r{n}"))["id"] for n in range(3)]
+    rests = {room_id: Rest(live, room_id) for room_id in room_ids}
+    old = {
+        room_id: [await rests[room_id].post(bob, f"{room_id[:4]} old {n}") for n in range(2)] for room_id in room_ids
+    }
+    views = {room_id: View() for room_id in room_ids}
+    a, _ = await ready(live, alice)
+    for room_id in room_ids:
+        views[room_id].apply_connected(await subscribed(a, room_id))
+    for room_id in room_ids:
+        await rests[room_id].post(bob, "while alice is here")
+    while any(view.last_seq < 3 for view in views.values()):
+        frame = await a.recv()
+        if frame["type"] == "new_message":
+            views[frame["data"]["room_id"]].apply(frame)
+    await a.close()
+
+    await live.stop()
+    again = await LiveServer(live.settings, port=live.port).start()
+    try:
+        rests = {room_id: Rest(again, room_id) for room_id in room_ids}
+        first, second, third = room_ids
+        assert (await rests[first].edit(bob, old[first][0]["id"], "edited while alice was away")).status_code == 200
+        assert (await rests[second].delete(bob, old[second][1]["id"])).status_code == 204
+        assert (await rests[third].react(bob, old[third][0]["id"], "👍")).status_code == 204
+        for room_id in (first, third):
+            await rests[room_id].post(bob, "new while alice was away")
+        a, _ = await ready(again, alice)
+        for room_id in room_ids:
+            data = await subscribed(a, room_id, since_seq=views[room_id].last_seq)
+            assert data["recovered"] is True
+            views[room_id].apply_connected(data)
+        for room_id in room_ids:
+            assert strip(views[room_id].messages.values()) == await rests[room_id].state(alice), room_id
+        await a.close()
+    finally:
+        await again.stop()
