@@ -5,27 +5,17 @@ import { NewRoom } from "./components/NewRoom";
 import { RoomView } from "./components/RoomView";
 import { Icon } from "./components/Icon";
 import { Sidebar } from "./components/Sidebar";
-import { useAppState } from "./hooks";
+import { useAppState, useDocumentTitle } from "./hooks";
 import { useRoute } from "./router";
-import { refreshRooms } from "./services";
-
-const ROOMS_REFRESH_MS = 15_000;
+import { stayConnected, store } from "./services";
 
 export function App() {
   const session = useAppState((s) => s.session);
+  const userId = session?.user.id ?? null;
   const route = useRoute();
 
-  useEffect(() => {
-    if (session === null) return;
-    void refreshRooms();
-    const timer = window.setInterval(() => void refreshRooms(), ROOMS_REFRESH_MS);
-    const onFocus = () => void refreshRooms();
-    window.addEventListener("focus", onFocus);
-    return () => {
-      window.clearInterval(timer);
-      window.removeEventListener("focus", onFocus);
-    };
-  }, [session]);
+  // Keyed on the user, not the session: a renewed token travels over the open socket (`auth`).
+  useEffect(() => (userId === null ? undefined : stayConnected()), [userId]);
 
   if (session === null) return <AuthScreen initialMode={route.name === "register" ? "register" : "login"} />;
 
@@ -49,13 +39,23 @@ export function App() {
 }
 
 function Welcome() {
+  const notice = useAppState((s) => s.roomNotice);
+  useDocumentTitle("roomcast");
   return (
     <div className="welcome">
+      {notice && (
+        <div className="banner banner--action welcome__notice" role="status">
+          <span>{notice}</span>
+          <button type="button" className="button button--ghost button--small" onClick={() => store.setRoomNotice(null)}>
+            Dismiss
+          </button>
+        </div>
+      )}
       <div className="welcome__mark" aria-hidden="true">
         <Icon name="chat" size={44} />
       </div>
       <h1>Welcome to roomcast</h1>
-      <p>Pick a room on the left, create a new one, or browse the public rooms.</p>
+      <p>Pick a room or a conversation on the left, create a new room, or browse the public rooms.</p>
     </div>
   );
 }

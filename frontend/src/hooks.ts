@@ -1,5 +1,7 @@
 import { useEffect, useState, useSyncExternalStore } from "react";
+import { titleWithUnread, totalUnread } from "./realtime/roomlist";
 import type { AppState } from "./realtime/store";
+import { useRoute } from "./router";
 import { store } from "./services";
 
 /** A slice of the store; the selector must return a value that is stable while unchanged. */
@@ -19,8 +21,27 @@ export function useNow(active: boolean, intervalMs = 1000): number {
   return now;
 }
 
+function subscribeVisibility(listener: () => void): () => void {
+  document.addEventListener("visibilitychange", listener);
+  return () => document.removeEventListener("visibilitychange", listener);
+}
+
+export function useTabVisible(): boolean {
+  return useSyncExternalStore(subscribeVisibility, () => document.visibilityState === "visible");
+}
+
+/** Unread messages the user has not seen, in every room. */
+export function useUnreadTotal(): number {
+  const route = useRoute();
+  const visible = useTabVisible();
+  const openRoomId = route.name === "room" ? route.roomId : null;
+  return useAppState((s) => totalUnread(s.rooms, openRoomId, visible));
+}
+
+/** The tab's title, led by the unread count: "(3) lobby · roomcast". */
 export function useDocumentTitle(title: string): void {
+  const unread = useUnreadTotal();
   useEffect(() => {
-    document.title = title;
-  }, [title]);
+    document.title = titleWithUnread(title, unread);
+  }, [title, unread]);
 }

@@ -1,9 +1,14 @@
-// The app's single instances: the store, the REST client, the session keeper, and a factory
-// for room connections.
+// The app's single instances: the store, the REST client, the session keeper, the user
+// connection and the desktop notifications.
 import { Api } from "./realtime/api";
-import { RoomClient, type SocketLike } from "./realtime/client";
+import type { SocketLike } from "./realtime/client";
+import { UserConnection } from "./realtime/connection";
+import { roomDisplayName } from "./realtime/names";
+import { DesktopNotifications, activityNotice, browserNotifications } from "./realtime/notify";
+import type { RoomSummary } from "./realtime/protocol";
 import { SessionKeeper } from "./realtime/session";
 import { SESSION_KEY, Store, type KeyValueStorage } from "./realtime/store";
+import { navigate, roomPath } from "./router";
 
 function browserStorage(): KeyValueStorage | null {
   try {
@@ -54,33 +59,69 @@ export function signOut(): void {
   if (refreshToken) api.logout(refreshToken).catch(() => undefined);
 }
 
-export function socketUrl(roomId: string, token: string, sinceSeq: number | null): string {
+export function socketUrl(token: string): string {
   const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
-  const params = new URLSearchParams({ token });
-  if (sinceSeq !== null) params.set("since_seq", String(sinceSeq));
-  return `${scheme}//${window.location.host}/ws/${encodeURIComponent(roomId)}?${params}`;
+  return `${scheme}//${window.location.host}/ws?${new URLSearchParams({ token })}`;
 }
 
-export function createRoomClient(roomId: string): RoomClient {
-  return new RoomClient({
-    store,
-    roomId,
-    getToken: () => store.getState().session?.token ?? null,
-    socketUrl,
-    openSocket: (url) => new WebSocket(url) as unknown as SocketLike,
-    fetchPage: (id, page) => api.messages(id, page),
-    fetchEvents: (id, afterSeq) => api.events(id, afterSeq),
-    onAuthExpired: (reason) => store.expireSession(reason),
-    renewToken: () => keeper.renew(),
-    isOnline: () => navigator.onLine,
+export const notifications = new DesktopNotifications(browserNotifications(), browserStorage());
+
+function notifyOfActivity(before: RoomSummary | undefined, after: RoomSummary): void {
+  const { session, dmPeers } = store.getState();
+  if (session === null) return;
+  const notice = activityNotice(before, after, {
+    myId: session.user.id,
+    hidden: document.visibilityState === "hidden",
+    roomName: roomDisplayName(after, session.user, dmPeers),
   });
+  if (notice !== null) notifications.notify(notice, (roomId) => navigate(roomPath(roomId)));
 }
 
-export async function refreshRooms(): Promise<void> {
-  if (store.getState().session === null) return;
-  try {
-    store.setRooms(await api.rooms());
-  } catch {
-    // offline or expired: the status indicator and the login screen say so
-  }
+/** The one socket of this tab (SPEC §4b): every room, the sidebar's counts, the open room's messages. */
+export const connection = new UserConnection({
+  store,
+  getToken: () => store.getState().session?.token ?? null,
+  socketUrl,
+  openSocket: (url) => new WebSocket(url) as unknown as SocketLike,
+  fetchPage: (id, page) => api.messages(id, page),
+  fetchEvents: (id, afterSeq) => api.events(id, afterSeq),
+  fetchMembers: (id) => api.members(id),
+  onAuthExpired: (reason) => store.expireSession(reason),
+  renewToken: () => keeper.renew(),
+  onActivity: notifyOfActivity,
+  isOnline: () => navigator.onLine,
+});
+
+/** Keep the connection open while signed in, and follow the browser's network state. */
+export function stayConnected(): () => void {
+  connection.start();
+  const online = () => connection.setNetwork(true);
+  const offline = () => connection.setNetwork(false);
+  window.addEventListener("online", online);
+  window.addEventListener("offline", offline);
+  return () => {
+    window.removeEventListener("online", online);
+    window.removeEventListener("offline", offline);
+    connection.stop();
+  };
+}
+
+const peersLoading = new Set<string>();
+
+/** Who the other person of a DM is, asked once per room (DMs are named after them). */
+export function loadDmPeer(roomId: string): void {
+  const { session, dmPeers } = store.getState();
+  if (session === null || roomId in dmPeers || peersLoading.has(roomId)) return;
+  peersLoading.add(roomId);
+  api
+    .members(roomId)
+    .then(
+      (members) => {
+        const peer = members.find((m) => m.user_id !== session.user.id) ?? members[0];
+        if (peer === undefined || store.getState().session?.user.id !== session.user.id) return;
+        store.setDmPeer(roomId, { id: peer.user_id, username: peer.username, display_name: peer.display_name, created_at: "" });
+      },
+      () => undefined, // named after the username until the next try
+    )
+    .finally(() => peersLoading.delete(roomId));
 }

@@ -167,8 +167,7 @@ async def test_a_session_ended_elsewhere_goes_back_to_login_and_keeps_the_draft(
         changed = await http.post("/api/users/me/password", json=body, headers=headers)
         assert changed.status_code == 204, changed.text
 
-    # The browser learns it at its next request (here: the room list, refreshed on focus).
-    await page.evaluate("window.dispatchEvent(new Event('focus'))")
+    # The browser learns it at once: the server closes its socket with 1008 `logged out`.
     await expect(page.get_by_role("heading", name="Log in")).to_be_visible(timeout=TIMEOUT)
     await expect(page.get_by_role("status")).to_contain_text("session expired")
     await page.get_by_label("Username").fill("carol")

@@ -3,7 +3,7 @@ import { useAppState, useDocumentTitle } from "../hooks";
 import { ApiError } from "../realtime/api";
 import type { Room } from "../realtime/store";
 import { navigate, roomPath } from "../router";
-import { api, refreshRooms } from "../services";
+import { api } from "../services";
 import { RoomIcon } from "./Icon";
 import { PaneHeader } from "./PaneHeader";
 
@@ -42,7 +42,6 @@ export function BrowseRooms() {
     setError(null);
     try {
       await api.join(room.id);
-      await refreshRooms();
       navigate(roomPath(room.id));
     } catch (err) {
       setError(err instanceof ApiError ? err.detail : "Could not join the room.");

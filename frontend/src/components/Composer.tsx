@@ -9,7 +9,8 @@ const COUNTER_FROM = MAX_MESSAGE_LENGTH - 500;
 
 interface Props {
   roomId: string;
-  roomName: string;
+  /** Who or where the message goes, as the composer's label says it: "#lobby", "Alice". */
+  target: string;
   client: RoomClient | null;
   rateLimitedFor: number;
   disabled: boolean;
@@ -23,7 +24,7 @@ interface Props {
 }
 
 export function Composer(props: Props) {
-  const { roomId, roomName, client, rateLimitedFor, disabled, replyTo, onCancelReply, onEditLast, focusSignal } = props;
+  const { roomId, target, client, rateLimitedFor, disabled, replyTo, onCancelReply, onEditLast, focusSignal } = props;
   const draft = useAppState((s) => s.drafts[roomId] ?? "");
   const ref = useRef<HTMLTextAreaElement>(null);
   const length = charCount(draft);
@@ -99,14 +100,14 @@ export function Composer(props: Props) {
       )}
       <div className="composer__box">
         <label htmlFor={`composer-${roomId}`} className="visually-hidden">
-          Message #{roomName}
+          Message {target}
         </label>
         <textarea
           id={`composer-${roomId}`}
           ref={ref}
           className="composer__input"
           rows={1}
-          placeholder={disabled ? "You cannot send messages here" : `Message #${roomName}`}
+          placeholder={disabled ? "You cannot send messages here" : `Message ${target}`}
           value={draft}
           disabled={disabled}
           aria-describedby={`composer-hint-${roomId}`}

@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { ApiError, type Member } from "../realtime/api";
 import { navigate } from "../router";
-import { api, refreshRooms } from "../services";
+import { api } from "../services";
 import { Avatar } from "./Avatar";
 import { Icon } from "./Icon";
 
@@ -11,17 +11,19 @@ interface Props {
   onlineIds: ReadonlySet<string>;
   meId: string;
   myRole: string | null;
+  /** A direct message has exactly its two people: nobody is added, removed or leaves. */
+  isDm: boolean;
   onChanged: () => void;
   onClose: () => void;
 }
 
 const ROLE_ORDER: Record<string, number> = { owner: 0, admin: 1, member: 2 };
 
-export function MembersPanel({ roomId, members, onlineIds, meId, myRole, onChanged, onClose }: Props) {
+export function MembersPanel({ roomId, members, onlineIds, meId, myRole, isDm, onChanged, onClose }: Props) {
   const [username, setUsername] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const canManage = myRole === "owner" || myRole === "admin";
+  const canManage = !isDm && (myRole === "owner" || myRole === "admin");
   const isOwner = myRole === "owner";
   const sorted = [...members].sort(
     (a, b) =>
@@ -147,7 +149,7 @@ export function MembersPanel({ roomId, members, onlineIds, meId, myRole, onChang
           );
         })}
       </ul>
-      {myRole !== null && myRole !== "owner" && (
+      {!isDm && myRole !== null && myRole !== "owner" && (
         <footer className="members__footer">
           <button
             type="button"
@@ -157,7 +159,6 @@ export function MembersPanel({ roomId, members, onlineIds, meId, myRole, onChang
               if (!window.confirm("Leave this room?")) return;
               void run(async () => {
                 await api.leave(roomId);
-                await refreshRooms();
                 navigate("/");
               });
             }}

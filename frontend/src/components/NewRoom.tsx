@@ -2,7 +2,7 @@ import { useState, type FormEvent } from "react";
 import { useDocumentTitle } from "../hooks";
 import { ApiError } from "../realtime/api";
 import { navigate, roomPath } from "../router";
-import { api, refreshRooms } from "../services";
+import { api } from "../services";
 import { PaneHeader } from "./PaneHeader";
 
 export function parseUsernames(text: string): string[] {
@@ -28,7 +28,6 @@ export function NewRoom() {
     setError(null);
     try {
       const room = await api.createRoom(name.trim(), description.trim(), isPrivate, parseUsernames(members));
-      await refreshRooms();
       navigate(roomPath(room.id));
     } catch (err) {
       setError(err instanceof ApiError ? err.detail : "Could not create the room.");

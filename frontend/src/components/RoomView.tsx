@@ -1,52 +1,62 @@
 import { useCallback, useEffect, useMemo, useState } from "react";
-import { useAppState, useDocumentTitle, useNow } from "../hooks";
-import { ApiError, type Member } from "../realtime/api";
-import type { RoomClient } from "../realtime/client";
+import { useAppState, useDocumentTitle, useNow, useTabVisible } from "../hooks";
+import { ApiError } from "../realtime/api";
+import { NOT_A_MEMBER, type RoomClient } from "../realtime/client";
 import { hasOlder } from "../realtime/history";
+import { roomAvatarName, roomDisplayName } from "../realtime/names";
 import { EMPTY_ROOM, type Room } from "../realtime/store";
-import type { Message } from "../realtime/protocol";
+import type { Message, RemovalReason } from "../realtime/protocol";
 import { typingLabel } from "../realtime/typing";
-import { linkProps } from "../router";
-import { api, createRoomClient, refreshRooms, store } from "../services";
+import { linkProps, navigate } from "../router";
+import { api, connection, loadDmPeer, store } from "../services";
+import { Avatar } from "./Avatar";
 import { Composer } from "./Composer";
 import { Icon, RoomIcon } from "./Icon";
 import { MembersPanel } from "./MembersPanel";
 import { MessageList, type ListHandlers } from "./MessageList";
 import { PaneHeader } from "./PaneHeader";
 import { StatusIndicator } from "./StatusIndicator";
+import { useReadMarker } from "./useReadMarker";
 
 const WIDE = "(min-width: 1100px)";
 
 export function RoomView({ roomId }: { roomId: string }) {
   const room = useAppState((s) => s.roomStates[roomId] ?? EMPTY_ROOM);
   const summary = useAppState((s) => s.rooms.find((r) => r.id === roomId) ?? null);
-  const myId = useAppState((s) => s.session?.user.id ?? "");
+  const me = useAppState((s) => s.session?.user ?? null);
+  const myId = me?.id ?? "";
+  const peers = useAppState((s) => s.dmPeers);
   const [client, setClient] = useState<RoomClient | null>(null);
   const [details, setDetails] = useState<Room | null>(null);
   const [missing, setMissing] = useState(false);
-  const [members, setMembers] = useState<Member[]>([]);
+  const members = room.members;
   const [showMembers, setShowMembers] = useState(() => window.matchMedia?.(WIDE).matches ?? false);
   const [replyTo, setReplyTo] = useState<Message | null>(null);
   const [editingId, setEditingId] = useState<string | null>(null);
   const [focusSignal, setFocusSignal] = useState(0);
-  const info = details ?? summary;
-  const name = info?.name ?? "…";
-  useDocumentTitle(`${info ? info.name : "Room"} · roomcast`);
+  const info = summary ?? details;
+  const isDm = info?.kind === "dm";
+  const name = info && me ? roomDisplayName(info, me, peers) : "…";
+  const avatar = info && me ? roomAvatarName(info, me, peers) : name;
+  useDocumentTitle(`${info ? name : "Room"} · roomcast`);
 
   useEffect(() => {
-    const c = createRoomClient(roomId);
-    c.start();
+    const c = connection.openRoom(roomId);
     setClient(c);
-    const online = () => c.setNetwork(true);
-    const offline = () => c.setNetwork(false);
-    window.addEventListener("online", online);
-    window.addEventListener("offline", offline);
-    return () => {
-      window.removeEventListener("online", online);
-      window.removeEventListener("offline", offline);
-      c.stop();
-    };
+    return () => connection.closeRoom(c);
   }, [roomId]);
+
+  useEffect(() => {
+    if (isDm) loadDmPeer(roomId);
+  }, [isDm, roomId]);
+
+  // The room is no longer the user's: back to the room list, saying why.
+  const removed = room.removed;
+  useEffect(() => {
+    if (removed === null) return;
+    store.setRoomNotice(farewell(removed, isDm ? name : `#${name}`));
+    navigate("/", true);
+  }, [removed, name, isDm]);
 
   // The member list is a side panel on wide screens and an overlay on narrow ones: shown by
   // default only where it fits.
@@ -71,9 +81,7 @@ export function RoomView({ roomId }: { roomId: string }) {
 
   const loadOlder = useCallback(() => void client?.loadOlder(), [client]);
 
-  const loadMembers = useCallback(() => {
-    api.members(roomId).then(setMembers, () => undefined);
-  }, [roomId]);
+  const loadMembers = useCallback(() => void client?.loadMembers(), [client]);
 
   const names = useMemo(
     () => new Map(members.map((m) => [m.user_id, m.display_name || m.username])),
@@ -89,9 +97,6 @@ export function RoomView({ roomId }: { roomId: string }) {
   }, [members, room.online, room.messages]);
   const onlineIds = useMemo(() => new Set(room.online.map((u) => u.user_id)), [room.online]);
   const live = room.status.kind === "live";
-  useEffect(() => {
-    if (live) loadMembers();
-  }, [live, loadMembers]);
   // Someone we do not list yet came online: they joined the room, reload the list.
   const unknownOnline = room.online.some((u) => !members.some((m) => m.user_id === u.user_id));
   useEffect(() => {
@@ -99,20 +104,9 @@ export function RoomView({ roomId }: { roomId: string }) {
   }, [live, unknownOnline, loadMembers]);
 
   const lastSeq = room.messages[room.messages.length - 1]?.seq ?? 0;
-  useEffect(() => {
-    if (!live || lastSeq === 0) return;
-    const markRead = () => {
-      if (document.visibilityState !== "visible") return;
-      api.markRead(roomId, lastSeq).catch(() => undefined);
-      store.patchRoomSummary(roomId, (s) => (s.unread_count === 0 ? s : { ...s, unread_count: 0 }));
-    };
-    const timer = window.setTimeout(markRead, 300);
-    document.addEventListener("visibilitychange", markRead);
-    return () => {
-      window.clearTimeout(timer);
-      document.removeEventListener("visibilitychange", markRead);
-    };
-  }, [roomId, live, lastSeq]);
+  const visible = useTabVisible();
+  const unread = summary !== null && (summary.unread_count > 0 || summary.read_seq < lastSeq);
+  useReadMarker(client, lastSeq, live && visible && unread);
 
   const limited = room.rateLimitedUntil !== null;
   const now = useNow(limited);
@@ -122,7 +116,7 @@ export function RoomView({ roomId }: { roomId: string }) {
   }, [limited, rateLimitedFor, roomId]);
 
   const myRole = members.find((m) => m.user_id === myId)?.role ?? summary?.role ?? null;
-  const notMember = room.status.kind === "offline" && room.status.reason === "You are not a member of this room";
+  const notMember = room.status.kind === "offline" && room.status.reason === NOT_A_MEMBER;
 
   const handlers = useMemo<ListHandlers>(() => {
     const refocus = () => setFocusSignal((n) => n + 1);
@@ -177,8 +171,7 @@ export function RoomView({ roomId }: { roomId: string }) {
   const join = async () => {
     try {
       await api.join(roomId);
-      await refreshRooms();
-      client?.reconnectNow();
+      client?.reconnectNow(); // subscribes again, now as a member
     } catch {
       // the page keeps showing why we cannot connect
     }
@@ -191,7 +184,7 @@ export function RoomView({ roomId }: { roomId: string }) {
         title={
           <>
             <span className="room__icon" aria-hidden="true">
-              <RoomIcon isPrivate={info?.is_private ?? false} size={18} />
+              {isDm ? <Avatar name={avatar} size={22} /> : <RoomIcon isPrivate={info?.is_private ?? false} size={18} />}
             </span>
             {name}
           </>
@@ -254,7 +247,7 @@ export function RoomView({ roomId }: { roomId: string }) {
           </div>
           <Composer
             roomId={roomId}
-            roomName={name}
+            target={isDm ? name : `#${name}`}
             client={client}
             rateLimitedFor={rateLimitedFor}
             disabled={notMember}
@@ -271,6 +264,7 @@ export function RoomView({ roomId }: { roomId: string }) {
             onlineIds={onlineIds}
             meId={myId}
             myRole={myRole}
+            isDm={isDm}
             onChanged={loadMembers}
             onClose={() => setShowMembers(false)}
           />
@@ -278,4 +272,15 @@ export function RoomView({ roomId }: { roomId: string }) {
       </div>
     </section>
   );
+}
+
+function farewell(reason: RemovalReason, name: string): string {
+  switch (reason) {
+    case "left":
+      return `You left ${name}.`;
+    case "removed":
+      return `You were removed from ${name}.`;
+    case "deleted":
+      return `${name} was deleted.`;
+  }
 }

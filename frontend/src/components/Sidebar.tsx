@@ -1,15 +1,38 @@
+import { useEffect, useState } from "react";
 import { useAppState } from "../hooks";
-import { formatShort } from "../format";
-import type { User } from "../realtime/store";
-import { linkProps, roomPath } from "../router";
-import { signOut } from "../services";
+import { roomAvatarName, roomDisplayName } from "../realtime/names";
+import { byActivity } from "../realtime/roomlist";
+import type { RoomSummary, User } from "../realtime/store";
+import { linkProps } from "../router";
+import { loadDmPeer, signOut } from "../services";
 import { Avatar } from "./Avatar";
-import { RoomIcon } from "./Icon";
+import { NewMessageDialog } from "./NewMessageDialog";
+import { NotificationToggle } from "./NotificationToggle";
+import { RoomListItem } from "./RoomListItem";
 
 export function Sidebar({ activeRoomId, user }: { activeRoomId: string | null; user: User }) {
   const rooms = useAppState((s) => s.rooms);
   const loaded = useAppState((s) => s.roomsLoaded);
-  const sorted = [...rooms].sort((a, b) => activity(b) - activity(a));
+  const peers = useAppState((s) => s.dmPeers);
+  const [composing, setComposing] = useState(false);
+  const sorted = byActivity(rooms);
+  const channels = sorted.filter((r) => r.kind !== "dm");
+  const dms = sorted.filter((r) => r.kind === "dm");
+
+  const unnamed = dms.filter((dm) => !(dm.id in peers)).map((dm) => dm.id).join(" ");
+  useEffect(() => {
+    for (const roomId of unnamed.split(" ")) if (roomId) loadDmPeer(roomId);
+  }, [unnamed]);
+
+  const item = (room: RoomSummary) => (
+    <RoomListItem
+      key={room.id}
+      room={room}
+      name={roomDisplayName(room, user, peers)}
+      avatar={roomAvatarName(room, user, peers)}
+      active={room.id === activeRoomId}
+    />
+  );
 
   return (
     <aside className="sidebar" aria-label="Rooms and account">
@@ -38,52 +61,33 @@ export function Sidebar({ activeRoomId, user }: { activeRoomId: string | null; u
           Browse public rooms
         </a>
       </div>
-      <nav className="room-list" aria-label="Your rooms">
-        <h2 className="room-list__title">Rooms</h2>
-        {loaded && sorted.length === 0 && (
-          <p className="room-list__empty">No rooms yet. Create one, or join a public room.</p>
-        )}
-        <ul>
-          {sorted.map((room) => {
-            const last = room.last_message;
-            const unread = room.id === activeRoomId ? 0 : room.unread_count;
-            return (
-              <li key={room.id}>
-                <a
-                  className={`room-item ${room.id === activeRoomId ? "is-active" : ""} ${unread ? "has-unread" : ""}`}
-                  aria-current={room.id === activeRoomId ? "page" : undefined}
-                  {...linkProps(roomPath(room.id))}
-                >
-                  <span className="room-item__icon" aria-hidden="true">
-                    <RoomIcon isPrivate={room.is_private} />
-                  </span>
-                  <span className="room-item__body">
-                    <span className="room-item__top">
-                      <span className="room-item__name">{room.name}</span>
-                      {last && <time className="room-item__time">{formatShort(last.created_at)}</time>}
-                    </span>
-                    <span className="room-item__preview">
-                      {last
-                        ? `${last.sender_username}: ${last.deleted ? "This message was deleted" : last.content}`
-                        : "No messages yet"}
-                    </span>
-                  </span>
-                  {unread > 0 && (
-                    <span className="badge">
-                      <span aria-hidden="true">{unread > 99 ? "99+" : unread}</span>
-                      <span className="visually-hidden">, {unread} unread</span>
-                    </span>
-                  )}
-                </a>
-              </li>
-            );
-          })}
-        </ul>
-      </nav>
+      <div className="room-list">
+        <nav aria-label="Your rooms">
+          <h2 className="room-list__title">Rooms</h2>
+          {loaded && channels.length === 0 && (
+            <p className="room-list__empty">No rooms yet. Create one, or join a public room.</p>
+          )}
+          <ul>{channels.map(item)}</ul>
+        </nav>
+        <nav aria-label="Direct messages">
+          <div className="room-list__heading">
+            <h2 className="room-list__title">Direct messages</h2>
+            <button
+              type="button"
+              className="button button--ghost button--small room-list__add"
+              onClick={() => setComposing(true)}
+            >
+              New message
+            </button>
+          </div>
+          {loaded && dms.length === 0 && <p className="room-list__empty">No conversations yet.</p>}
+          <ul>{dms.map(item)}</ul>
+        </nav>
+      </div>
+      <footer className="sidebar__footer">
+        <NotificationToggle />
+      </footer>
+      {composing && <NewMessageDialog onClose={() => setComposing(false)} />}
     </aside>
   );
-}
-
-function activity(room: { last_message: { created_at: string } | null; created_at: string }): number {
-  return Date.parse(room.last_message?.created_at ?? room.created_at);
 }

@@ -1,10 +1,10 @@
 // Edits, deletes and reactions (SPEC §4) as the client tracks them: the frame each one is,
 // which newer action makes an older one moot, when the room's state shows one was applied,
 // and how a message looks with our pending actions on it.
-import type { ClientFrame, Message, Reaction } from "./protocol";
+import type { Message, Reaction, RoomClientFrame } from "./protocol";
 import type { ActionIntent, PendingAction } from "./store";
 
-export function actionFrame(action: PendingAction): ClientFrame {
+export function actionFrame(action: PendingAction): RoomClientFrame {
   const { client_id, message_id } = action;
   switch (action.type) {
     case "edit_message":

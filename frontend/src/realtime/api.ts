@@ -138,8 +138,19 @@ export class Api {
     return this.request("GET", `/api/rooms/${encodeURIComponent(roomId)}/events?${params}`);
   }
 
-  markRead(roomId: string, seq: number): Promise<{ unread_count: number }> {
+  markRead(roomId: string, seq: number): Promise<{ read_seq: number; unread_count: number; mention_count: number }> {
     return this.request("POST", `/api/rooms/${encodeURIComponent(roomId)}/read`, { seq });
+  }
+
+  /** People whose username or display name starts with `q`, for starting a DM. */
+  users(q: string, limit = 20): Promise<User[]> {
+    const params = new URLSearchParams({ q, limit: String(limit) });
+    return this.request("GET", `/api/users?${params}`);
+  }
+
+  /** The direct-message room with this user: the same room whichever of the two asks. */
+  openDm(username: string): Promise<Room> {
+    return this.request("POST", "/api/dms", { username });
   }
 
   private async request<T>(

@@ -1,49 +1,74 @@
-// One room's live connection (SPEC §4): connect, recover with since_seq after any drop,
-// reconnect with backoff and jitter, hand each renewed access token to the server (`auth`),
-// typing and presence. Messages and their updates go into the store through `RoomLog`;
-// sends, edits, deletes and reactions wait for their answer in `Outgoing`. Components only
+// One room on the user connection (SPEC §4b): its subscription, recovered with since_seq
+// after any drop, typing and presence, members. Messages and their updates go into the store
+// through `RoomLog`; sends, edits, deletes and reactions wait for their answer in `Outgoing`.
+// The socket itself (reconnect, heartbeat, tokens) is the `UserConnection`'s; components only
 // read the store.
-import { backoffDelay } from "./backoff";
-import { systemClock, type Clock } from "./clock";
+import type { Clock } from "./clock";
 import { hasOlder } from "./history";
 import {
-  Close,
-  decodeServerFrame,
-  encodeClientFrame,
+  withRoomId,
   type ClientFrame,
   type ConnectedData,
   type Message,
-  type ServerFrame,
+  type RemovalReason,
+  type RoomClientFrame,
+  type RoomServerFrame,
   type UserRef,
 } from "./protocol";
-import { DEFAULTS, type ResolvedOptions, type RoomClientOptions, type SocketLike } from "./options";
-import { SocketCredentials } from "./credentials";
+import type { RoomFetchers } from "./options";
+import { withMemberChange, withProfile } from "./members";
 import { Outgoing, addUser } from "./outbox";
 import { RoomLog } from "./roomlog";
-import type { RoomState, Store } from "./store";
+import { readUpTo } from "./roomlist";
+import type { ConnectionStatus, RoomState, Store } from "./store";
 import { TypingNotifier, TypingTracker } from "./typing";
-import { Watchdog } from "./watchdog";
 
-export type { RoomClientOptions, SocketLike } from "./options";
+export type { SocketLike } from "./options";
 
 export const HISTORY_PAGE = 50;
 
+export const NOT_A_MEMBER = "You are not a member of this room";
+
+const REMOVED: Record<RemovalReason, string> = {
+  left: "You left this room",
+  removed: "You were removed from this room",
+  deleted: "This room was deleted",
+};
+
+/** What a room asks of the connection it rides on. */
+export interface RoomLink {
+  /** Writes a frame when the socket is open; false when it is not. */
+  transmit(frame: ClientFrame): boolean;
+  /** Subscribe this room again (it was refused, and may be ours now). */
+  resubscribe(roomId: string): void;
+  reconnectNow(): void;
+  setNetwork(online: boolean): void;
+}
+
+export interface RoomClientOptions extends RoomFetchers {
+  store: Store;
+  roomId: string;
+  link: RoomLink;
+  clock: Clock;
+  ackTimeoutMs: number;
+}
+
+/**
+ * idle: no subscription (the socket is down); subscribing: `subscribe` sent; live: `subscribed`
+ * arrived; refused: `subscribe_error`; removed: the room is no longer the user's (`room_removed`).
+ */
+export type SubscriptionState = "idle" | "subscribing" | "live" | "refused" | "removed";
+
 export class RoomClient {
   readonly roomId: string;
-  private readonly opts: ResolvedOptions;
   private readonly store: Store;
+  private readonly link: RoomLink;
   private readonly clock: Clock;
-  private socket: SocketLike | null = null;
-  private live = false;
-  private stopped = true;
-  private attempt = 0;
-  private reconnectTimer: unknown = null;
-  private readonly credentials: SocketCredentials;
-  private unsubscribe: (() => void) | null = null;
-  private readonly watchdog: Watchdog;
+  private readonly fetchers: RoomFetchers;
+  private state: SubscriptionState = "idle";
   private readonly outgoing: Outgoing;
   private readonly log: RoomLog;
-  /** Bumped by every open and drop: a catch-up of an older connection stops. */
+  /** Bumped by every subscription and its end: a catch-up of an older one stops. */
   private generation = 0;
   private readonly typing: TypingTracker;
   private readonly notifier: TypingNotifier;
@@ -51,53 +76,31 @@ export class RoomClient {
   constructor(options: RoomClientOptions) {
     this.roomId = options.roomId;
     this.store = options.store;
-    this.clock = options.clock ?? systemClock;
-    this.opts = { ...DEFAULTS, ...options, clock: this.clock };
+    this.link = options.link;
+    this.clock = options.clock;
+    this.fetchers = options;
     this.log = new RoomLog(this.store, this.roomId);
     this.outgoing = new Outgoing({
       clock: this.clock,
-      ackTimeoutMs: this.opts.ackTimeoutMs,
+      ackTimeoutMs: options.ackTimeoutMs,
       transmit: (frame) => this.transmitFrame(frame),
       room: () => this.room(),
       update: (fn) => this.update(fn),
     });
-    this.watchdog = new Watchdog(
-      this.clock,
-      this.opts,
-      () => this.transmitFrame({ type: "ping", data: {} }),
-      (reason) => this.drop(reason),
-    );
     this.typing = new TypingTracker(this.clock, (users) => this.update((r) => ({ ...r, typing: users })));
     this.notifier = new TypingNotifier(this.clock, (type) => this.transmitFrame({ type, data: {} }));
-    this.credentials = new SocketCredentials(this.opts.getToken, this.opts.renewToken);
+    this.update((r) => (r.removed === null ? r : { ...r, removed: null }));
   }
 
   get isLive(): boolean {
-    return this.live;
+    return this.state === "live";
   }
 
-  start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.attempt = 0;
-    this.unsubscribe = this.store.subscribe(() => this.handOverToken());
-    this.open();
+  get subscription(): SubscriptionState {
+    return this.state;
   }
 
-  stop(): void {
-    if (this.stopped) return;
-    this.notifier.stop();
-    this.stopped = true;
-    this.unsubscribe?.();
-    this.unsubscribe = null;
-    this.clearReconnect();
-    const socket = this.socket;
-    this.detach();
-    socket?.close(Close.normal, "leaving room");
-    this.typing.clear();
-  }
-
-  /** Queue a message (a reply when `replyTo` is given); sent now when live, else once reconnected. */
+  /** Queue a message (a reply when `replyTo` is given); sent now when live, else once subscribed again. */
   send(content: string, replyTo: Message | null = null): string | null {
     const clientId = this.outgoing.send(content, replyTo);
     if (clientId !== null) this.notifier.reset();
@@ -136,21 +139,25 @@ export class RoomClient {
     this.notifier.stop();
   }
 
+  /** The user asked to retry: a refused room is asked for again, a dropped socket reopened. */
   reconnectNow(): void {
-    if (this.stopped || this.live) return;
-    this.open();
+    if (this.state === "refused") this.link.resubscribe(this.roomId);
+    else this.link.reconnectNow();
   }
 
   /** The browser's online/offline events. */
   setNetwork(online: boolean): void {
-    if (this.stopped || this.live) return;
-    if (online) {
-      this.attempt = 0;
-      this.open();
-    } else if (this.socket === null) {
-      this.clearReconnect();
-      this.setStatus({ kind: "offline", reason: "No network connection" });
-    }
+    this.link.setNetwork(online);
+  }
+
+  /**
+   * We have read the room up to `seq` (`mark_read`, which needs no subscription: a room just
+   * left may still say so); the badge clears before the server confirms.
+   */
+  markRead(seq: number): boolean {
+    if (!this.link.transmit({ type: "mark_read", data: { room_id: this.roomId, seq } })) return false;
+    this.store.patchRoomSummary(this.roomId, (s) => readUpTo(s, seq));
+    return true;
   }
 
   async loadOlder(): Promise<void> {
@@ -159,61 +166,86 @@ export class RoomClient {
     if (room.loadingOlder || first === undefined || !hasOlder(room.messages)) return;
     this.update((r) => ({ ...r, loadingOlder: true }));
     try {
-      const page = await this.opts.fetchPage(this.roomId, { before: first.seq, limit: HISTORY_PAGE });
+      const page = await this.fetchers.fetchPage(this.roomId, { before: first.seq, limit: HISTORY_PAGE });
       this.log.older(page.messages);
     } catch {
       this.update((r) => ({ ...r, loadingOlder: false, notice: "Could not load older messages." }));
     }
   }
 
-  // --- connection -------------------------------------------------------------------------
-
-  private open(): void {
-    this.clearReconnect();
-    if (this.stopped) return;
-    const token = this.opts.getToken();
-    if (!token) {
-      this.setStatus({ kind: "offline", reason: "Signed out" });
-      this.opts.onAuthExpired("Log in to continue.");
-      return;
-    }
-    if (!this.opts.isOnline()) {
-      this.setStatus({ kind: "offline", reason: "No network connection" });
-      return;
-    }
-    const since = this.log.since();
-    this.generation++;
-    this.setStatus({ kind: "connecting" });
-    let socket: SocketLike;
+  /** The member list from the server; `member_changed` and `user_updated` keep it live after. */
+  async loadMembers(): Promise<void> {
     try {
-      socket = this.opts.openSocket(this.opts.socketUrl(this.roomId, token, since));
+      const members = await this.fetchers.fetchMembers(this.roomId);
+      this.update((r) => ({ ...r, members }));
     } catch {
-      this.scheduleReconnect();
-      return;
+      // offline or no longer a member: the status says so, the list stays as it was
     }
-    this.socket = socket;
-    this.credentials.opened(token);
-    socket.onmessage = (event) => {
-      if (this.socket === socket) this.onText(String(event.data));
-    };
-    socket.onclose = (event) => {
-      if (this.socket === socket) this.onClose(event.code, event.reason);
-    };
-    socket.onerror = () => undefined; // a close event always follows
-    this.watchdog.opening();
   }
 
-  private onText(text: string): void {
-    this.watchdog.frame();
-    const frame = decodeServerFrame(text);
-    if (frame !== null) this.onFrame(frame);
+  // --- driven by the connection ------------------------------------------------------------
+
+  /** Where the next subscription starts (since_seq): null before the first one. */
+  since(): number | null {
+    return this.log.since();
   }
 
-  private onFrame(frame: ServerFrame): void {
+  subscribing(): void {
+    this.state = "subscribing";
+    this.setStatus({ kind: "connecting" });
+  }
+
+  subscribed(data: ConnectedData): void {
+    const since = this.log.since();
+    this.state = "live";
+    this.generation++;
+    const me = data.user;
+    this.update((r) => ({
+      ...r,
+      status: { kind: "live" },
+      me,
+      online: data.online_users.reduce(addUser, [] as UserRef[]),
+      notice: null,
+    }));
+    const states = this.log.connected(data);
+    this.outgoing.settle(states, me.id);
+    this.typing.clear();
+    if (data.recovered === false) void this.catchUp(since ?? 0, this.generation);
+    this.outgoing.resend();
+    void this.loadMembers();
+  }
+
+  refused(error: string): void {
+    this.end("refused");
+    this.setStatus({ kind: "offline", reason: error === "not a participant" ? NOT_A_MEMBER : error });
+  }
+
+  /** The user left the room or lost it: nothing more comes for it, nothing can be sent. */
+  removed(reason: RemovalReason): void {
+    this.end("removed");
+    this.update((r) => ({ ...r, removed: reason, status: { kind: "offline", reason: REMOVED[reason] } }));
+  }
+
+  /** The socket went away, and the subscription with it. */
+  disconnected(): void {
+    if (this.state !== "removed") this.end("idle");
+  }
+
+  /** While there is no subscription, the room says what the connection is doing. */
+  connectionStatus(status: ConnectionStatus): void {
+    // A live socket subscribes an idle room at once: it is connecting until `subscribed`.
+    if (this.state === "idle") this.setStatus(status.kind === "live" ? { kind: "connecting" } : status);
+  }
+
+  /** The room leaves the screen: the others stop seeing us type. */
+  close(): void {
+    this.notifier.stop();
+    this.end(this.state === "removed" ? "removed" : "idle");
+  }
+
+  frame(frame: RoomServerFrame): void {
+    if (!this.isLive) return; // an answer of an earlier subscription: the next `subscribed` covers it
     switch (frame.type) {
-      case "connected":
-        this.onConnected(frame.data);
-        break;
       case "new_message":
         this.onMessage(frame.data.message, null);
         break;
@@ -239,51 +271,37 @@ export class RoomClient {
         break;
       }
       case "user_joined":
-        this.update((r) => ({ ...r, online: addUser(r.online, frame.data) }));
+        this.update((r) => ({ ...r, online: addUser(r.online, userRef(frame.data)) }));
         break;
       case "user_left":
         this.typing.stop(frame.data.user_id);
         this.update((r) => ({ ...r, online: r.online.filter((u) => u.user_id !== frame.data.user_id) }));
         break;
       case "user_typing":
-        if (frame.data.user_id !== this.room().me?.id) this.typing.start(frame.data);
+        if (frame.data.user_id !== this.room().me?.id) this.typing.start(userRef(frame.data));
         break;
       case "user_stopped_typing":
         this.typing.stop(frame.data.user_id);
         break;
-      case "pong":
+      case "member_changed":
+        this.update((r) => ({ ...r, members: withMemberChange(r.members, frame.data) }));
+        if (frame.data.change === "added") void this.loadMembers(); // the frame has no display name
+        break;
+      case "user_updated":
+        this.update((r) => ({ ...r, members: withProfile(r.members, frame.data.user) }));
+        break;
       case "error":
         break;
     }
   }
 
-  private onConnected(data: ConnectedData): void {
-    const since = this.log.since();
-    this.live = true;
-    this.attempt = 0;
-    this.credentials.connected();
-    this.handOverToken();
-    const me = data.user;
-    this.update((r) => ({
-      ...r,
-      status: { kind: "live" },
-      me,
-      online: data.online_users.reduce(addUser, [] as UserRef[]),
-      notice: null,
-    }));
-    const states = this.log.connected(data);
-    this.outgoing.settle(states, me.id);
-    this.typing.clear();
-    this.watchdog.connected();
-    if (data.recovered === false) void this.catchUp(since ?? 0, this.generation);
-    this.outgoing.resend();
-  }
+  // --- internals ----------------------------------------------------------------------------
 
-  /** More was missed than one `connected` frame carries: read the log over REST until its end. */
+  /** More was missed than one `subscribed` frame carries: read the log over REST until its end. */
   private async catchUp(from: number, generation: number): Promise<void> {
     const done = await this.log.catchUp(
       from,
-      (after) => this.opts.fetchEvents(this.roomId, after),
+      (after) => this.fetchers.fetchEvents(this.roomId, after),
       () => generation === this.generation,
       (states) => this.outgoing.settle(states, this.room().me?.id ?? ""),
     );
@@ -299,99 +317,21 @@ export class RoomClient {
     this.log.message(message);
   }
 
-  private onClose(code: number, reason: string): void {
-    this.detach();
-    if (this.stopped) return;
-    if (code === Close.policy) {
-      if (/token|logged out/i.test(reason)) {
-        void this.reauthenticate();
-      } else if (reason === "not a participant") {
-        this.setStatus({ kind: "offline", reason: "You are not a member of this room" });
-      } else {
-        this.setStatus({ kind: "offline", reason: reason || "Refused by the server" });
-      }
-      return;
-    }
-    this.scheduleReconnect();
-  }
-
-  /** The access token was renewed: the open socket carries on with it, no reconnect. */
-  private handOverToken(): void {
-    const token = this.live ? this.credentials.pending() : null;
-    if (token !== null && this.transmitFrame({ type: "auth", data: { token } })) this.credentials.handedOver(token);
-  }
-
-  private async reauthenticate(): Promise<void> {
-    this.setStatus({ kind: "connecting" });
-    const next = await this.credentials.refused();
-    if (this.stopped) return;
-    if (next === "reconnect") this.open();
-    else if (next === "later") this.scheduleReconnect();
-    else {
-      this.setStatus({ kind: "offline", reason: "Session expired" });
-      this.opts.onAuthExpired("Your session expired. Log in again: your draft is kept.");
-    }
-  }
-
-  /** Forget the socket (its late events are ignored) and everything that lived with it. */
-  private detach(): void {
-    if (this.socket) {
-      this.socket.onmessage = null;
-      this.socket.onclose = null;
-      this.socket.onerror = null;
-    }
-    this.socket = null;
-    this.live = false;
+  /** The subscription is over (for now): forget what lived with it. */
+  private end(next: SubscriptionState): void {
+    const wasLive = this.state === "live";
+    this.state = next;
     this.generation++;
-    this.watchdog.stop();
     this.outgoing.disconnected();
     this.log.disconnected();
     this.notifier.reset();
     this.typing.clear();
-    // Presence is unknown until the next `connected` says who is there.
-    this.update((r) => (r.online.length === 0 ? r : { ...r, online: [] }));
+    // Presence is unknown until the next `subscribed` says who is there.
+    if (wasLive) this.update((r) => (r.online.length === 0 ? r : { ...r, online: [] }));
   }
 
-  private scheduleReconnect(): void {
-    if (!this.opts.isOnline()) {
-      this.setStatus({ kind: "offline", reason: "No network connection" });
-      return;
-    }
-    const delay = backoffDelay(this.attempt, this.opts.random, this.opts.backoff);
-    this.attempt++;
-    this.setStatus({ kind: "reconnecting", at: this.clock.now() + delay, attempt: this.attempt });
-    this.reconnectTimer = this.clock.setTimeout(() => {
-      this.reconnectTimer = null;
-      this.open();
-    }, delay);
-  }
-
-  private clearReconnect(): void {
-    if (this.reconnectTimer !== null) this.clock.clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = null;
-  }
-
-  /** The watchdog found the socket silent: treat it as dropped and reconnect. */
-  private drop(reason: string): void {
-    const socket = this.socket;
-    this.onClose(Close.abnormal, reason);
-    try {
-      socket?.close(4000, reason);
-    } catch {
-      // already closed
-    }
-  }
-
-  // --- store and socket ------------------------------------------------------------------
-
-  private transmitFrame(frame: ClientFrame): boolean {
-    if (!this.live || this.socket === null) return false;
-    try {
-      this.socket.send(encodeClientFrame(frame));
-      return true;
-    } catch {
-      return false;
-    }
+  private transmitFrame(frame: RoomClientFrame): boolean {
+    return this.isLive && this.link.transmit(withRoomId(frame, this.roomId));
   }
 
   private room(): RoomState {
@@ -402,7 +342,19 @@ export class RoomClient {
     this.store.updateRoom(this.roomId, fn);
   }
 
-  private setStatus(status: RoomState["status"]): void {
-    this.update((r) => ({ ...r, status }));
+  private setStatus(status: ConnectionStatus): void {
+    this.update((r) => (sameStatus(r.status, status) ? r : { ...r, status }));
   }
+}
+
+/** Who, without the frame's `room_id`. */
+function userRef(data: UserRef): UserRef {
+  return { user_id: data.user_id, username: data.username };
+}
+
+function sameStatus(a: ConnectionStatus, b: ConnectionStatus): boolean {
+  if (a.kind !== b.kind) return false;
+  if (a.kind === "reconnecting" && b.kind === "reconnecting") return a.at === b.at && a.attempt === b.attempt;
+  if (a.kind === "offline" && b.kind === "offline") return a.reason === b.reason;
+  return true;
 }

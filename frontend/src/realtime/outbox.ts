@@ -4,7 +4,7 @@
 // sent again with the same client_id after a reconnect (the server applies it at most once).
 import { actionFrame, hasReacted, supersedes, withPending, withoutSatisfied } from "./actions";
 import type { Clock } from "./clock";
-import { isSendable, newClientId, replySnippet, type ClientFrame, type Message, type UserRef } from "./protocol";
+import { isSendable, newClientId, replySnippet, type Message, type RoomClientFrame, type UserRef } from "./protocol";
 import type { ActionIntent, OutgoingMessage, PendingAction, RoomState } from "./store";
 
 /** Outgoing messages that a recovered or live message shows were already stored. */
@@ -61,7 +61,7 @@ export interface OutgoingDeps {
   clock: Clock;
   ackTimeoutMs: number;
   /** Writes a frame when the connection is live; false when it is not (the entry stays pending). */
-  transmit: (frame: ClientFrame) => boolean;
+  transmit: (frame: RoomClientFrame) => boolean;
   room: () => RoomState;
   update: (fn: (room: RoomState) => RoomState) => void;
 }

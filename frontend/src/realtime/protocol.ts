@@ -1,4 +1,5 @@
-// The wire format of SPEC §4: typed frames, decoding and encoding. No I/O here.
+// The wire format of SPEC §4 and §4b (the user connection): typed frames, decoding and
+// encoding. No I/O here.
 
 export interface Message {
   id: string;
@@ -80,8 +81,57 @@ export interface ConnectedData {
   recovered?: boolean;
 }
 
-export type ServerFrame =
-  | { type: "connected"; data: ConnectedData }
+/** A room as `GET /api/rooms` and `ready` list it: with the caller's read state and the newest message. */
+export interface RoomSummary {
+  id: string;
+  name: string;
+  description: string;
+  is_private: boolean;
+  kind: "room" | "dm";
+  created_by: string;
+  created_at: string;
+  role: string;
+  last_seq: number;
+  read_seq: number;
+  unread_count: number;
+  mention_count: number;
+  last_message: Message | null;
+}
+
+export interface UserInfo {
+  id: string;
+  username: string;
+  display_name: string;
+  created_at: string;
+}
+
+export interface RoomActivity {
+  room_id: string;
+  last_seq: number;
+  unread_count: number;
+  mention_count: number;
+  last_message: Message | null;
+}
+
+export interface ReadMarker {
+  room_id: string;
+  read_seq: number;
+  unread_count: number;
+  mention_count: number;
+}
+
+export type RemovalReason = "left" | "removed" | "deleted";
+
+export interface MemberChanged {
+  room_id: string;
+  user_id: string;
+  username: string;
+  change: "added" | "removed" | "role";
+  role: string | null;
+}
+
+/** What the server says about one subscribed room: every frame of SPEC §4, with `room_id`. */
+export type RoomServerFrame = { data: { room_id: string } } & (
   | { type: "new_message"; data: { message: Message } }
   | { type: "message_sent"; data: { message: Message; client_id: string | null } }
   | { type: "message_updated"; data: MessageUpdated }
@@ -94,18 +144,47 @@ export type ServerFrame =
       data: { error: string; client_id: string | null; rate_limit_info: RateLimitInfo };
     }
   | { type: "user_joined" | "user_left" | "user_typing" | "user_stopped_typing"; data: UserRef }
+  | { type: "member_changed"; data: MemberChanged }
+  | { type: "user_updated"; data: { user: UserInfo } }
+  | { type: "error"; data: { error: string; detail?: string } }
+);
+
+/** Frames about the connection and the user's rooms as a whole (SPEC §4b). */
+export type UserServerFrame =
+  | { type: "ready"; data: { user: UserInfo; rooms: RoomSummary[] } }
+  | { type: "subscribed"; data: ConnectedData }
+  | { type: "subscribe_error"; data: { room_id: string; error: string } }
+  | { type: "unsubscribed"; data: { room_id: string } }
+  | { type: "room_activity"; data: RoomActivity }
+  | { type: "read_marker"; data: ReadMarker }
+  | { type: "room_added"; data: { room: RoomSummary } }
+  | { type: "room_removed"; data: { room_id: string; reason: RemovalReason } }
   | { type: "pong"; data: { timestamp?: unknown } }
   | { type: "error"; data: { error: string; detail?: string } };
 
-export type ClientFrame =
+export type ServerFrame = RoomServerFrame | UserServerFrame;
+
+/** What a room's client writes; the connection adds the room's `room_id` (SPEC §4b). */
+export type RoomClientFrame =
   | { type: "send_message"; data: { content: string; client_id: string; reply_to?: string } }
   | { type: "edit_message"; data: { message_id: string; content: string; client_id: string } }
   | { type: "delete_message"; data: { message_id: string; client_id: string } }
   | { type: "add_reaction" | "remove_reaction"; data: { message_id: string; emoji: string; client_id: string } }
-  | { type: "typing_start"; data: Record<string, never> }
-  | { type: "typing_stop"; data: Record<string, never> }
+  | { type: "typing_start" | "typing_stop"; data: Record<never, never> };
+
+type WithRoomId<F> = F extends { type: infer T; data: infer D } ? { type: T; data: D & { room_id: string } } : never;
+
+export type ClientFrame =
+  | WithRoomId<RoomClientFrame>
+  | { type: "subscribe"; data: { room_id: string; since_seq?: number } }
+  | { type: "unsubscribe"; data: { room_id: string } }
+  | { type: "mark_read"; data: { room_id: string; seq: number } }
   | { type: "ping"; data: Record<string, never> }
   | { type: "auth"; data: { token: string } };
+
+export function withRoomId(frame: RoomClientFrame, roomId: string): ClientFrame {
+  return { type: frame.type, data: { ...frame.data, room_id: roomId } } as WithRoomId<RoomClientFrame>;
+}
 
 export const MAX_MESSAGE_LENGTH = 4000;
 export const TYPING_TIMEOUT_MS = 5000;
@@ -141,8 +220,7 @@ export function isSendable(content: string): boolean {
   return content.trim() !== "" && charCount(content) <= MAX_MESSAGE_LENGTH;
 }
 
-const SERVER_TYPES = new Set<string>([
-  "connected",
+const ROOM_TYPES = new Set<string>([
   "new_message",
   "message_sent",
   "message_updated",
@@ -152,6 +230,20 @@ const SERVER_TYPES = new Set<string>([
   "user_left",
   "user_typing",
   "user_stopped_typing",
+  "member_changed",
+  "user_updated",
+  "error",
+]);
+
+const USER_TYPES = new Set<string>([
+  "ready",
+  "subscribed",
+  "subscribe_error",
+  "unsubscribed",
+  "room_activity",
+  "read_marker",
+  "room_added",
+  "room_removed",
   "pong",
   "error",
 ]);
@@ -169,8 +261,13 @@ export function decodeServerFrame(text: string): ServerFrame | null {
     return null;
   }
   if (!isObject(parsed) || typeof parsed.type !== "string" || !isObject(parsed.data)) return null;
-  if (!SERVER_TYPES.has(parsed.type)) return null;
+  if (!ROOM_TYPES.has(parsed.type) && !USER_TYPES.has(parsed.type)) return null;
   return parsed as unknown as ServerFrame;
+}
+
+/** A frame about one subscribed room: a room frame of SPEC §4 with the `room_id` §4b adds. */
+export function isRoomFrame(frame: ServerFrame): frame is RoomServerFrame {
+  return ROOM_TYPES.has(frame.type) && typeof (frame.data as { room_id?: unknown }).room_id === "string";
 }
 
 export function encodeClientFrame(frame: ClientFrame): string {

@@ -1,29 +1,12 @@
 // The one store of the app: session, room list, each open room's live state, drafts.
 // Immutable snapshots, so React reads it with useSyncExternalStore.
-import type { Message, ReplyRef, UserRef } from "./protocol";
+import type { Member } from "./api";
+import type { Message, RemovalReason, ReplyRef, RoomSummary, UserInfo, UserRef } from "./protocol";
 
-export interface User {
-  id: string;
-  username: string;
-  display_name: string;
-  created_at: string;
-}
+export type { RoomSummary } from "./protocol";
+export type User = UserInfo;
 
-export interface Room {
-  id: string;
-  name: string;
-  description: string;
-  is_private: boolean;
-  created_by: string;
-  created_at: string;
-}
-
-export interface RoomSummary extends Room {
-  role: string;
-  last_seq: number;
-  unread_count: number;
-  last_message: Message | null;
-}
+export type Room = Pick<RoomSummary, "id" | "name" | "description" | "is_private" | "kind" | "created_by" | "created_at">;
 
 export interface Session {
   token: string;
@@ -84,6 +67,10 @@ export interface RoomState {
   rateLimitedUntil: number | null;
   loadingOlder: boolean;
   notice: string | null;
+  /** The room's members as last loaded, kept live by `member_changed` and `user_updated`. */
+  members: Member[];
+  /** Set when the user left or lost the room (`room_removed`): it is no longer theirs. */
+  removed: RemovalReason | null;
 }
 
 export interface AppState {
@@ -93,6 +80,10 @@ export interface AppState {
   roomsLoaded: boolean;
   roomStates: Readonly<Record<string, RoomState>>;
   drafts: Readonly<Record<string, string>>;
+  /** The other person of each direct-message room, by room id: DMs are named after them. */
+  dmPeers: Readonly<Record<string, User>>;
+  /** Why the room that was on screen went away (removed, deleted, left), until dismissed. */
+  roomNotice: string | null;
 }
 
 export interface KeyValueStorage {
@@ -121,6 +112,8 @@ export const EMPTY_ROOM: RoomState = Object.freeze({
   rateLimitedUntil: null,
   loadingOlder: false,
   notice: null,
+  members: [],
+  removed: null,
 }) as RoomState;
 
 type Listener = () => void;
@@ -140,6 +133,8 @@ export class Store {
       roomsLoaded: false,
       roomStates: {},
       drafts: {},
+      dmPeers: {},
+      roomNotice: null,
     };
     const saved = this.loadJson<SavedDrafts>(DRAFTS_KEY);
     if (saved && this.state.session?.user.id === saved.owner) {
@@ -215,7 +210,16 @@ export class Store {
     this.storage?.removeItem(SESSION_KEY);
     this.storage?.removeItem(DRAFTS_KEY);
     this.draftsOwner = null;
-    this.set({ session: null, notice: null, rooms: [], roomsLoaded: false, roomStates: {}, drafts: {} });
+    this.set({
+      session: null,
+      notice: null,
+      rooms: [],
+      roomsLoaded: false,
+      roomStates: {},
+      drafts: {},
+      dmPeers: {},
+      roomNotice: null,
+    });
   }
 
   /** The token expired or was refused: back to login, but drafts stay for when the user returns. */
@@ -231,6 +235,45 @@ export class Store {
 
   setRooms(rooms: RoomSummary[]): void {
     this.set({ rooms, roomsLoaded: true });
+  }
+
+  /** A room the user now has (`room_added`), or its newer listing. */
+  upsertRoom(room: RoomSummary): void {
+    const rooms = this.state.rooms;
+    const at = rooms.findIndex((r) => r.id === room.id);
+    this.set({ rooms: at < 0 ? [...rooms, room] : rooms.map((r, i) => (i === at ? room : r)) });
+  }
+
+  removeRoom(roomId: string): void {
+    const rooms = this.state.rooms.filter((r) => r.id !== roomId);
+    if (rooms.length !== this.state.rooms.length) this.set({ rooms });
+  }
+
+  setDmPeer(roomId: string, peer: User): void {
+    if (this.state.dmPeers[roomId] === peer) return;
+    this.set({ dmPeers: { ...this.state.dmPeers, [roomId]: peer } });
+  }
+
+  /** A user's new profile (`user_updated`): the names shown for them follow, ours included. */
+  updateUser(user: User): void {
+    let dmPeers = this.state.dmPeers;
+    for (const [roomId, peer] of Object.entries(dmPeers)) {
+      if (peer.id === user.id) dmPeers = { ...dmPeers, [roomId]: user };
+    }
+    const session = this.state.session;
+    const mine = session !== null && session.user.id === user.id && session.user.display_name !== user.display_name;
+    if (dmPeers === this.state.dmPeers && !mine) return;
+    if (mine) {
+      const next = { ...session, user };
+      this.save(SESSION_KEY, next);
+      this.set({ dmPeers, session: next });
+    } else {
+      this.set({ dmPeers });
+    }
+  }
+
+  setRoomNotice(roomNotice: string | null): void {
+    if (this.state.roomNotice !== roomNotice) this.set({ roomNotice });
   }
 
   patchRoomSummary(roomId: string, patch: (room: RoomSummary) => RoomSummary): void {

@@ -1,6 +1,6 @@
 // Test doubles for the realtime modules: a manual clock, a scripted WebSocket, an in-memory storage.
 import type { Clock } from "./clock";
-import type { SocketLike } from "./client";
+import type { SocketLike } from "./options";
 import type { Message } from "./protocol";
 import type { KeyValueStorage } from "./store";
 
@@ -84,9 +84,8 @@ export class FakeSocket implements SocketLike {
     return this.sent.filter((f) => f.type === type).map((f) => f.data);
   }
 
-  get sinceSeq(): number | null {
-    const value = new URL(this.url).searchParams.get("since_seq");
-    return value === null ? null : Number(value);
+  get token(): string | null {
+    return new URL(this.url).searchParams.get("token");
   }
 }
 
