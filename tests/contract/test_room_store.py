@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -228,3 +229,31 @@ async def test_a_joiner_reads_from_the_mark_given(engine: AsyncEngine) -> None:
     await store.insert_participant(room.id, bob, "member", 3)
     summary = (await store.list_for(bob))[0]
     assert summary.last_read_seq == 3 and summary.unread_count == 0
+
+
+async def test_update_sets_only_the_given_fields(engine: AsyncEngine) -> None:
+    store = SqlRoomStore(engine)
+    owner = await add_user(engine, "owner")
+    room = await store.create(owner, "general", "talk", False, [])
+    renamed = await store.update(room.id, {"name": "renamed", "description": None, "is_private": True})
+    assert renamed is not None
+    assert (renamed.name, renamed.description, renamed.is_private, renamed.id) == ("renamed", "talk", True, room.id)
+    assert await store.update(room.id, {}) == renamed
+    assert await store.update(uuid.uuid4(), {"name": "nowhere"}) is None
+
+
+async def test_delete_takes_the_room_with_everything_of_it(engine: AsyncEngine) -> None:
+    store = SqlRoomStore(engine)
+    owner, bob = await add_user(engine, "owner"), await add_user(engine, "bob")
+    room = await store.create(owner, "general", "", False, ["bob"])
+    other = await store.create(owner, "other", "", False, ["bob"])
+    await add_message(engine, room.id, bob, "gone with the room")
+    await add_message(engine, other.id, bob, "stays")
+    assert sorted(await store.delete(room.id)) == sorted([owner, bob])
+    assert await store.access(room.id, owner) is None
+    assert await store.members(room.id) == []
+    assert [summary.room.id for summary in await store.list_for(bob)] == [other.id]
+    async with engine.connect() as conn:
+        left = (await conn.execute(text("SELECT count(*) FROM messages"))).scalar_one()
+    assert left == 1
+    assert await store.delete(room.id) == []

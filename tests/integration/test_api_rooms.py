@@ -323,3 +323,82 @@ async def test_members_show_who_is_online(live: LiveServer) -> None:
             break
         await asyncio.sleep(0.05)
     assert (await members_of(live, alice, room["id"]))[bob.username]["online"] is False
+
+
+async def test_owner_and_admin_update_the_room_live_for_every_connection(live: LiveServer) -> None:
+    """PATCH /api/rooms/{id}: owner or admin; room sockets and user connections (subscribed or
+    not) get `room_updated {room}`; a member cannot, a DM cannot be changed, bad bodies change nothing."""
+    from tests.integration.test_ws_user_connection import ready, subscribed
+
+    owner, admin, member = await live.user(), await live.user(), await live.user()
+    room = await live.room(owner, admin, member, name="before")
+    room_id = room["id"]
+    assert (
+        await call(live, owner, "PATCH", f"/api/rooms/{room_id}/members/{admin.id}", json={"role": "admin"})
+    ).status_code == 204
+    socket = await live.connect(room_id, member)
+    await socket.expect("connected")
+    watching, _ = await ready(live, member)  # not subscribed: the sidebar still learns the name
+    subscribed_app, _ = await ready(live, owner)
+    await subscribed(subscribed_app, room_id)
+
+    refused = await call(live, member, "PATCH", f"/api/rooms/{room_id}", json={"name": "mine now"})
+    assert refused.status_code == 403
+    for body in ({"name": ""}, {"name": "x" * 101}, {"is_private": "yes"}, {"unknown": 1}):
+        assert (await call(live, admin, "PATCH", f"/api/rooms/{room_id}", json=body)).status_code == 422, body
+    changed = await call(live, admin, "PATCH", f"/api/rooms/{room_id}", json={"name": "after", "is_private": True})
+    assert changed.status_code == 200, changed.text
+    after = changed.json()
+    assert (after["name"], after["is_private"], after["description"]) == ("after", True, room["description"])
+    assert set(after) == ROOM_KEYS
+    assert await socket.expect("room_updated") == {"room": after}
+    assert await watching.expect("room_updated") == {"room_id": room_id, "room": after}
+    assert await subscribed_app.expect("room_updated") == {"room_id": room_id, "room": after}
+    assert (await call(live, owner, "GET", f"/api/rooms/{room_id}")).json() == after
+    unchanged = await call(live, owner, "PATCH", f"/api/rooms/{room_id}", json={})
+    assert unchanged.status_code == 200 and unchanged.json() == after
+
+    dm = (await call(live, owner, "POST", "/api/dms", json={"username": member.username})).json()
+    assert (await call(live, owner, "PATCH", f"/api/rooms/{dm['id']}", json={"name": "renamed dm"})).status_code == 409
+    outsider = await live.user()
+    assert (await call(live, outsider, "PATCH", f"/api/rooms/{room_id}", json={"name": "x"})).status_code == 404
+    for client in (socket, watching, subscribed_app):
+        await client.close()
+
+
+async def test_the_owner_deletes_the_room_and_its_history(live: LiveServer) -> None:
+    """DELETE /api/rooms/{id}: owner only; room sockets close with 1008 `room deleted`, user
+    connections get `room_removed {reason: "deleted"}`; the room and its messages are gone."""
+    from tests.integration.test_ws_lifecycle import closed_code
+    from tests.integration.test_ws_user_connection import ready, subscribed
+
+    owner, admin, member = await live.user(), await live.user(), await live.user()
+    room = await live.room(owner, admin, member)
+    room_id = room["id"]
+    assert (
+        await call(live, owner, "PATCH", f"/api/rooms/{room_id}/members/{admin.id}", json={"role": "admin"})
+    ).status_code == 204
+    assert (await live.post(member, room_id, "soon gone")).status_code == 201
+    socket = await live.connect(room_id, member)
+    await socket.expect("connected")
+    app, _ = await ready(live, member)
+    await subscribed(app, room_id)
+    owner_app, _ = await ready(live, owner)  # watching only
+
+    assert (await call(live, admin, "DELETE", f"/api/rooms/{room_id}")).status_code == 403
+    assert (await call(live, member, "DELETE", f"/api/rooms/{room_id}")).status_code == 403
+    assert (await call(live, owner, "DELETE", f"/api/rooms/{room_id}")).status_code == 204
+    assert await closed_code(socket) == (1008, "room deleted")
+    assert await app.expect("room_removed") == {"room_id": room_id, "reason": "deleted"}
+    assert await owner_app.expect("room_removed") == {"room_id": room_id, "reason": "deleted"}
+    await app.send("send_message", room_id=room_id, content="too late", client_id="late")
+    assert (await app.expect("error"))["error"] == "not subscribed"
+    for user in (owner, member):
+        assert (await call(live, user, "GET", f"/api/rooms/{room_id}")).status_code == 404
+        assert (await call(live, user, "GET", f"/api/rooms/{room_id}/messages")).status_code == 404
+        assert room_id not in [r["id"] for r in (await call(live, user, "GET", "/api/rooms")).json()]
+    assert (await call(live, owner, "DELETE", f"/api/rooms/{room_id}")).status_code == 404
+    again = await live.connect(room_id, member)
+    assert await closed_code(again) == (1008, "not a participant")
+    await app.close()
+    await owner_app.close()

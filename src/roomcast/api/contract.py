@@ -58,21 +58,25 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 def allowed_methods(request: Request, fallback: str) -> str:
-    """The methods the schema documents at this path (every template it matches), else `fallback`."""
+    """The methods the schema documents at this path, else `fallback`: those of the templates
+    it matches with the fewest parameters (`/rooms/public` is not `/rooms/{room_id}`)."""
     app = request.app
     table = getattr(app.state, "documented_methods", None)
     if table is None:
         table = app.state.documented_methods = _documented_methods(app.openapi())
     path = request.scope["path"]
-    methods = sorted({method for pattern, some in table if pattern.fullmatch(path) for method in some})
+    matches = [(parameters, some) for pattern, parameters, some in table if pattern.fullmatch(path)]
+    fewest = min((parameters for parameters, _ in matches), default=0)
+    methods = sorted({method for parameters, some in matches if parameters == fewest for method in some})
     return ", ".join(methods) if methods else fallback
 
 
-def _documented_methods(schema: dict[str, Any]) -> list[tuple[re.Pattern[str], set[str]]]:
+def _documented_methods(schema: dict[str, Any]) -> list[tuple[re.Pattern[str], int, set[str]]]:
     table = []
     for template, operations in schema.get("paths", {}).items():
-        pattern = "[^/]+".join(re.escape(part) for part in re.split(r"\{[^/}]+\}", template))
-        table.append((re.compile(pattern), {method.upper() for method in operations if method in HTTP_METHODS}))
+        parts = re.split(r"\{[^/}]+\}", template)
+        pattern = re.compile("[^/]+".join(re.escape(part) for part in parts))
+        table.append((pattern, len(parts) - 1, {method.upper() for method in operations if method in HTTP_METHODS}))
     return table
 
 

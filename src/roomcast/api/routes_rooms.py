@@ -24,9 +24,11 @@ from roomcast.api.schemas import (
     RoleIn,
     RoomIn,
     RoomOut,
+    RoomPatchIn,
     RoomSummaryOut,
     check_text,
 )
+from roomcast.storage.rooms import RoomChanges
 
 router = APIRouter(prefix="/rooms", tags=["rooms"], responses={**INVALID, **UNAUTHENTICATED})
 dms_router = APIRouter(prefix="/dms", tags=["rooms"], responses={**INVALID, **UNAUTHENTICATED})
@@ -35,6 +37,11 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut, "descript
 MANAGE: dict[int | str, dict[str, Any]] = {
     **NOT_FOUND,
     403: {"model": ErrorOut, "description": "Not allowed"},
+}
+# Membership and settings of a direct message do not change.
+MANAGE_ROOM: dict[int | str, dict[str, Any]] = {
+    **MANAGE,
+    409: {"model": ErrorOut, "description": "A direct message, or already a member"},
 }
 
 
@@ -83,9 +90,29 @@ async def public_rooms(
     return [RoomOut(**room) for room in await services.rooms.list_public(q)]
 
 
+@router.api_route("/public", methods=["PATCH", "DELETE"], include_in_schema=False)
+async def public_rooms_are_read_only() -> Response:
+    # Without it, `/public` would reach the `/{room_id}` routes below and fail as an invalid id.
+    return Response(status_code=status.HTTP_405_METHOD_NOT_ALLOWED, headers={"Allow": "GET"})
+
+
 @router.get("/{room_id}", responses=NOT_FOUND)
 async def get_room(room_id: uuid.UUID, actor: CurrentActor, services: ServicesDep) -> RoomOut:
     return RoomOut(**(await services.rooms.check_access(room_id, actor.user_id)).room)
+
+
+@router.patch("/{room_id}", responses=MANAGE_ROOM)
+async def update_room(room_id: uuid.UUID, body: RoomPatchIn, actor: CurrentActor, services: ServicesDep) -> RoomOut:
+    """Owner or admin; every connection of the room gets `room_updated {room}`."""
+    changes: RoomChanges = {"name": body.name, "description": body.description, "is_private": body.is_private}
+    return RoomOut(**await services.rooms.do_update(room_id, actor.user_id, changes))
+
+
+@router.delete("/{room_id}", status_code=status.HTTP_204_NO_CONTENT, responses=MANAGE)
+async def delete_room(room_id: uuid.UUID, actor: CurrentActor, services: ServicesDep) -> Response:
+    """Owner only: the room and its history are gone; its members get `room_removed {reason: "deleted"}`."""
+    await services.rooms.do_delete(room_id, actor.user_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/{room_id}/join", responses=MANAGE)
@@ -93,7 +120,7 @@ async def join_room(room_id: uuid.UUID, actor: CurrentActor, services: ServicesD
     return RoomOut(**await services.rooms.do_join(room_id, actor.user_id))
 
 
-@router.post("/{room_id}/leave", status_code=status.HTTP_204_NO_CONTENT, responses=MANAGE)
+@router.post("/{room_id}/leave", status_code=status.HTTP_204_NO_CONTENT, responses=MANAGE_ROOM)
 async def leave_room(room_id: uuid.UUID, actor: CurrentActor, services: ServicesDep) -> Response:
     await services.rooms.do_leave(room_id, actor.user_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -104,12 +131,12 @@ async def members(room_id: uuid.UUID, actor: CurrentActor, services: ServicesDep
     return [MemberOut(**m) for m in await services.rooms.members(room_id, actor.user_id)]
 
 
-@router.post("/{room_id}/members", status_code=status.HTTP_201_CREATED, responses={**MANAGE, 409: {"model": ErrorOut}})
+@router.post("/{room_id}/members", status_code=status.HTTP_201_CREATED, responses=MANAGE_ROOM)
 async def add_member(room_id: uuid.UUID, body: MemberIn, actor: CurrentActor, services: ServicesDep) -> MemberOut:
     return MemberOut(**await services.rooms.do_add_member(room_id, actor.user_id, body.username))
 
 
-@router.patch("/{room_id}/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT, responses=MANAGE)
+@router.patch("/{room_id}/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT, responses=MANAGE_ROOM)
 async def set_role(
     room_id: uuid.UUID, user_id: uuid.UUID, body: RoleIn, actor: CurrentActor, services: ServicesDep
 ) -> Response:
@@ -117,7 +144,7 @@ async def set_role(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.delete("/{room_id}/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT, responses=MANAGE)
+@router.delete("/{room_id}/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT, responses=MANAGE_ROOM)
 async def remove_member(room_id: uuid.UUID, user_id: uuid.UUID, actor: CurrentActor, services: ServicesDep) -> Response:
     await services.rooms.do_remove_member(room_id, actor.user_id, user_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

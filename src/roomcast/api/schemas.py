@@ -156,6 +156,14 @@ class RoomIn(Strict):
     members: list[Text] = Field(default_factory=list, max_length=500)
 
 
+class RoomPatchIn(Strict):
+    """What changes; an absent field stays as it is."""
+
+    name: Text | None = Field(default=None, min_length=1, max_length=100)
+    description: Text | None = Field(default=None, max_length=1000)
+    is_private: bool | None = None
+
+
 class RoomOut(BaseModel):
     id: str
     name: str

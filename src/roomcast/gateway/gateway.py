@@ -109,17 +109,19 @@ class Gateway:
             # Only a shared pub/sub can lose a kick; in-process, the kick is a direct call.
             self.lease.start()
 
-    async def kick(self, room_id: uuid.UUID, user_id: uuid.UUID, reason: str) -> None:
-        await self.hub.publish(str(room_id), Envelope("kick", reason.encode(), user_id=str(user_id)))
+    async def kick(self, room_id: uuid.UUID, user_id: uuid.UUID | None, reason: str) -> None:
+        """End the user's subscriptions of the room (everyone's, without a user), on every instance."""
+        user = "" if user_id is None else str(user_id)
+        await self.hub.publish(str(room_id), Envelope("kick", reason.encode(), user_id=user))
 
     async def tell(self, user_id: uuid.UUID, kind: str, data: dict[str, Any]) -> None:
         """A user event (SPEC §4b) to every user connection of the user, on every instance."""
         await self.hub.publish(USER_CHANNEL + str(user_id), Envelope("user", codec.encode_frame(kind, data)))
 
     async def announce(self, room_id: uuid.UUID, kind: str, data: dict[str, Any]) -> None:
-        """A room event that is not logged (`member_changed`, `user_updated`) to every connection
-        of the room, on every instance (`room_id` in its data already)."""
-        await self.hub.publish(str(room_id), Envelope("event", codec.encode_frame(kind, data)))
+        """A room event that is not logged (`room_updated`, `member_changed`, `user_updated`) to
+        every socket that follows the room, subscribed or watching, on every instance."""
+        await self.hub.publish(str(room_id), Envelope("notice", codec.encode_frame(kind, data)))
 
     def _on_user_event(self, connection: Connection, kind: str, data: dict[str, Any]) -> None:
         """What a user event changes on one user connection, before the connection gets its frame."""

@@ -231,8 +231,16 @@ class Hub:
             reason = envelope.frame.decode() or "removed"
             # User connections hear of it on the user's own channel (`room_removed`).
             for subscription in list(channel.subscriptions.values()):
-                if subscription.user_id == envelope.user_id and not subscription.tagged and self.on_removed:
+                kicked = not envelope.user_id or subscription.user_id == envelope.user_id
+                if kicked and not subscription.tagged and self.on_removed:
                     self.on_removed(subscription, reason)
+        elif envelope.kind == "notice":
+            frame = RoomFrame(envelope.frame, room_id)
+            for subscription in channel.subscriptions.values():
+                frame.send(subscription)
+            for connection_id, watch in channel.watches.items():
+                if connection_id not in channel.subscriptions and not watch.stopped:
+                    watch.connection.send(*frame.tagged())
         else:
             frame = RoomFrame(envelope.frame, room_id)
             for subscription in channel.subscriptions.values():

@@ -211,14 +211,14 @@ class RoomActions:
         connection: Connection,
         room_id: str,
         reason: str,
-        close_reason: str = "removed from room",
+        close_reason: str = "",
         told: bool = False,
     ) -> None:
         """The user left the room or was removed (`reason`): a room socket closes with 1008
         (`close_reason`); a user connection stops following the room at once, subscribed or only
         watched, and is told `room_removed` once (`told`: the event saying so is on its way)."""
         if connection.fixed_room is not None:
-            connection.close(1008, close_reason)
+            connection.close(1008, close_reason or ("room deleted" if reason == "deleted" else "removed from room"))
             return
         subscription = connection.subscriptions.get(room_id)
         watch = connection.watches.get(room_id)

@@ -100,8 +100,11 @@ class Envelope:
     """What one instance publishes to the others for a room.
 
     `kind` is "message" or "update" (a room event of the log, seq set: `new_message`,
-    `message_updated`), "event" (typing, presence), "kick" (close `user_id`'s sockets) or, on the cluster's control
-    channel, "logout" (the frame is a JSON list of session ids whose sockets close). `origin` is
+    `message_updated`), "event" (typing, presence: to the room's subscriptions), "notice"
+    (`room_updated`, `member_changed`, `user_updated`: to every socket that follows the room,
+    subscribed or watching), "kick" (end `user_id`'s subscriptions; every one's without a user) or,
+    on the cluster's control channel, "logout" (the frame is a JSON list of session ids whose
+    sockets close). `origin` is
     the publishing connection: it gets no copy of a new message (it gets `message_sent`), and
     its copy of a change carries `client_id`.
     Wire form: a small JSON header, a newline, then the frame bytes untouched.

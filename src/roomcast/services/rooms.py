@@ -25,6 +25,7 @@ from roomcast.storage.rooms import (
     DuplicateParticipant,
     MemberRecord,
     ReadState,
+    RoomChanges,
     RoomRecord,
     RoomStore,
     RoomSummary,
@@ -35,8 +36,9 @@ from roomcast.storage.users import UserStore
 log = logging.getLogger("roomcast.rooms")
 
 MANAGERS = (OWNER, ADMIN)
-# (room, user, reason): the user's sockets stop following the room; `reason` is `left` or `removed`.
-Kick = Callable[[uuid.UUID, uuid.UUID, str], Awaitable[None]]
+# (room, user, reason): the user's sockets stop following the room; `reason` is `left` or
+# `removed`, or `deleted` with no user: every socket of the room.
+Kick = Callable[[uuid.UUID, uuid.UUID | None, str], Awaitable[None]]
 # (user, frame type, data): an event for every user connection of the user (SPEC §4b).
 Tell = Callable[[uuid.UUID, str, dict[str, Any]], Awaitable[None]]
 # (room, frame type, data): an event for every connection of the room (not logged).
@@ -186,6 +188,37 @@ class RoomService:
         await self._member_changed(room_id, user_id, "added", MEMBER)
         return access.room
 
+    async def do_update(self, room_id: uuid.UUID, actor_id: uuid.UUID, changes: RoomChanges) -> dict[str, Any]:
+        """`PATCH /api/rooms/{id}` (owner or admin): every connection of the room gets `room_updated`."""
+        access = await self.check_participant(room_id, actor_id)
+        _not_a_dm(access)
+        if access.role not in MANAGERS:
+            raise Forbidden("Only the owner or an admin can change the room")
+        if all(value is None for value in changes.values()):
+            return access.room
+        room = await self._store.update(room_id, changes)
+        if room is None:
+            raise NotFound("Room not found")
+        updated = room_as_dict(room)
+        await self._announce(room_id, "room_updated", {"room": updated})
+        return updated
+
+    async def do_delete(self, room_id: uuid.UUID, actor_id: uuid.UUID) -> None:
+        """`DELETE /api/rooms/{id}` (owner only): the room and its history are gone; its sockets
+        close with 1008 `room deleted`, every member's user connections get `room_removed`."""
+        access = await self.check_participant(room_id, actor_id)
+        if access.role != OWNER:
+            raise Forbidden("Only the owner can delete the room")
+        members = await self._store.delete(room_id)
+        if self.kick is not None:
+            try:
+                await self.kick(room_id, None, "deleted")
+            except Exception:
+                # The sockets' next send is refused by the commit; the membership lease ends them.
+                log.exception("room deletion not published", extra={"room_id": str(room_id)})
+        for user_id in members:
+            await self._tell(user_id, "room_removed", {"room_id": str(room_id), "reason": "deleted"})
+
     async def do_leave(self, room_id: uuid.UUID, user_id: uuid.UUID) -> None:
         access = await self.check_participant(room_id, user_id)
         _not_a_dm(access)
@@ -287,20 +320,23 @@ class RoomService:
             user = await self._users.get(user_id)
             username = user.username if user is not None else ""
         data = {"room_id": str(room_id), "user_id": str(user_id), "username": username, "change": change, "role": role}
+        await self._announce(room_id, "member_changed", data)
+
+    async def _announce(self, room_id: uuid.UUID, kind: str, data: dict[str, Any]) -> None:
+        if self.announce is None:
+            return
         try:
-            await self.announce(room_id, "member_changed", data)
+            await self.announce(room_id, kind, data)
         except Exception:
-            log.exception("member change not published", extra={"room_id": str(room_id)})
+            # The change is stored; a connection that missed it sees it in its next greeting.
+            log.exception("room event not published", extra={"room_id": str(room_id), "type": kind})
 
     async def renamed(self, user: dict[str, Any]) -> None:
         """`user_updated` to the connections of every room of the user."""
         if self.announce is None:
             return
         for summary in await self._store.list_for(uuid.UUID(user["id"])):
-            try:
-                await self.announce(summary.room.id, "user_updated", {"user": user})
-            except Exception:
-                log.exception("user update not published", extra={"room_id": str(summary.room.id)})
+            await self._announce(summary.room.id, "user_updated", {"user": user})
 
     async def _added(self, room_id: uuid.UUID, user_ids: Sequence[uuid.UUID]) -> None:
         """`room_added`, with the room as `GET /api/rooms` lists it for each of them."""

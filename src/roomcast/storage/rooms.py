@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
 from sqlalchemy import ColumnElement, Label, and_, func, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
@@ -29,6 +29,14 @@ from roomcast.storage.records import MessageRecord, as_utc, record_from_row
 OWNER, ADMIN, MEMBER = "owner", "admin", "member"
 DM = "dm"
 Pair = tuple[uuid.UUID, uuid.UUID]
+
+
+class RoomChanges(TypedDict, total=False):
+    """What `PATCH /api/rooms/{id}` may change; a None value changes nothing."""
+
+    name: str | None
+    description: str | None
+    is_private: bool | None
 
 
 class DuplicateDirectMessage(Exception):
@@ -156,6 +164,15 @@ class RoomStore(Protocol):
 
     async def delete_participant(self, room_id: uuid.UUID, user_id: uuid.UUID) -> bool:
         """Whether there was such a participation."""
+        ...
+
+    async def update(self, room_id: uuid.UUID, changes: RoomChanges) -> RoomRecord | None:
+        """Set the given fields of the room; the room after the change, None without the room."""
+        ...
+
+    async def delete(self, room_id: uuid.UUID) -> list[uuid.UUID]:
+        """Delete the room with everything of it (participations, messages, mentions,
+        notifications) in one transaction; who participated, empty without the room."""
         ...
 
     async def mark_read(self, room_id: uuid.UUID, user_id: uuid.UUID, seq: int) -> ReadState | None:
@@ -415,6 +432,22 @@ class SqlRoomStore:
     async def delete_participant(self, room_id: uuid.UUID, user_id: uuid.UUID) -> bool:
         async with self._engine.begin() as conn:
             return (await conn.execute(participants.delete().where(_participation(room_id, user_id)))).rowcount > 0
+
+    async def update(self, room_id: uuid.UUID, changes: RoomChanges) -> RoomRecord | None:
+        values = {key: value for key, value in changes.items() if value is not None}
+        async with self._engine.begin() as conn:
+            if values:
+                await conn.execute(update(rooms).where(rooms.c.id == room_id).values(**values))
+            row = (await conn.execute(select(rooms).where(rooms.c.id == room_id))).one_or_none()
+        return None if row is None else room_record(row)
+
+    async def delete(self, room_id: uuid.UUID) -> list[uuid.UUID]:
+        async with self._engine.begin() as conn:
+            members = list(
+                (await conn.execute(select(participants.c.user_id).where(participants.c.room_id == room_id))).scalars()
+            )
+            await conn.execute(rooms.delete().where(rooms.c.id == room_id))  # the rest cascades
+        return members
 
     async def mark_read(self, room_id: uuid.UUID, user_id: uuid.UUID, seq: int) -> ReadState | None:
         # The mark is written only when it moves: an unchanged mark costs no write lock.
