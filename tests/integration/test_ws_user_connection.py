@@ -492,6 +492,7 @@ async def test_room_activity_without_subscribing_coalesced_and_true_to_the_rest_
     assert activity == {
         "room_id": room_id,
         "last_seq": 1,
+        "read_seq": 0,
         "unread_count": 1,
         "mention_count": 0,
         "last_message": first,
@@ -523,7 +524,7 @@ async def test_room_activity_follows_deletes_and_the_users_own_messages(live: Li
     await asyncio.sleep(1.1)
     await live.post(alice, room_id, "my own, from another device")
     activity = await a.expect("room_activity")
-    assert (activity["unread_count"], activity["mention_count"]) == (0, 0)
+    assert (activity["read_seq"], activity["unread_count"], activity["mention_count"]) == (4, 0, 0)
     room = await listed(live, alice, room_id)
     assert (room["read_seq"], room["unread_count"]) == (4, 0)
     await a.close()

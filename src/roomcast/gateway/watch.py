@@ -160,6 +160,7 @@ class RoomWatch:
         data = {
             "room_id": self.room_id,
             "last_seq": self.last_seq,
+            "read_seq": self.read_seq,  # moved by the user's own message from another device
             "unread_count": self.unread_count,
             "mention_count": self.mention_count,
             "last_message": self.last_message,
