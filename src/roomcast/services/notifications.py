@@ -116,8 +116,9 @@ class Notifier:
         for record in records:
             by_room.setdefault(record.room_id, []).append(record)
         mentions = {record.id: mentioned_names(record.content) for record in records}
+        # As text: most batches need only the counts, and parsing every online id costs more.
         online_by_room = {
-            room_id: {uuid.UUID(m.user_id) for m in await self._presence.online(str(room_id))} for room_id in by_room
+            room_id: {m.user_id for m in await self._presence.online(str(room_id))} for room_id in by_room
         }
         # Read first, outside any write transaction, then write everything in one short
         # transaction: the write lock is what the group commit needs too. Rooms whose
@@ -144,7 +145,7 @@ class Notifier:
             # A message at or below a participant's read mark was already read, or predates
             # their joining the room; neither is news to them.
             read_upto = {member.user_id: member.last_read_seq for member in room_members}
-            online = online_by_room[room_id]
+            online = {uuid.UUID(user_id) for user_id in online_by_room[room_id]}
             for record in room_records:
                 for member in room_members:
                     user_id = member.user_id
