@@ -1,4 +1,4 @@
-"""`roomcast serve | migrate | bench`."""
+"""`roomcast serve | migrate | bench | tail | send`."""
 
 from __future__ import annotations
 
@@ -17,6 +17,10 @@ def main(argv: list[str] | None = None) -> int:
         from roomcast.bench.cli import main as bench_main
 
         return bench_main(argv[1:])
+    if argv[:1] in (["tail"], ["send"]):  # clients of a running server: no settings, no migrations
+        from roomcast.client.cli import main as client_main
+
+        return client_main(argv)
     parser = argparse.ArgumentParser(
         prog="roomcast",
         description="Real-time messaging server. Every setting of the README can also be given "
@@ -30,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("migrate", help="apply pending database migrations and exit")
     bench = commands.add_parser("bench", help="run the load benchmark (see docs/performance.md)", add_help=False)
     bench.add_argument("rest", nargs=argparse.REMAINDER)
+    commands.add_parser("tail", help="print a room live: roomcast tail ROOM_ID (see tail --help)")
+    commands.add_parser("send", help="send a message: roomcast send ROOM_ID TEXT (see send --help)")
     args = parser.parse_args(argv)
 
     if args.command == "bench":
