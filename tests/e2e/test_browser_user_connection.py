@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,6 +27,33 @@ async def register(page: Any, base_url: str, username: str, display_name: str) -
     await page.get_by_label("Password").fill(PASSWORD)
     await page.get_by_role("button", name="Create account").click()
     await page.get_by_role("navigation", name="Your rooms").wait_for(timeout=TIMEOUT)
+
+
+@dataclass
+class AliceAndBob:
+    """Two registered users, each in a browser context of their own; page errors and Bob's
+    WebSockets are recorded."""
+
+    alice: Any
+    bob: Any
+    contexts: list[Any]
+    errors: list[str] = field(default_factory=list)
+    bob_sockets: list[str] = field(default_factory=list)
+
+    async def close(self) -> None:
+        for context in self.contexts:
+            await context.close()
+
+
+async def alice_and_bob(browser: Any, base_url: str) -> AliceAndBob:
+    contexts = [await browser.new_context(viewport={"width": 1280, "height": 800}) for _ in range(2)]
+    pair = AliceAndBob(await contexts[0].new_page(), await contexts[1].new_page(), contexts)
+    for page in (pair.alice, pair.bob):
+        page.on("pageerror", lambda exc: pair.errors.append(str(exc)))
+    pair.bob.on("websocket", lambda ws: pair.bob_sockets.append(ws.url))
+    await register(pair.alice, base_url, "alice", "Alice Liddell")
+    await register(pair.bob, base_url, "bob", "Bob Builder")
+    return pair
 
 
 async def login_over_rest(http: httpx.AsyncClient, username: str) -> dict[str, str]:
@@ -52,17 +80,8 @@ async def test_badges_dms_and_recovery_on_one_socket(server: ServerProcess, brow
     from playwright.async_api import expect
 
     base = server.base_url
-    alice_ctx = await browser.new_context(viewport={"width": 1280, "height": 800})
-    bob_ctx = await browser.new_context(viewport={"width": 1280, "height": 800})
-    alice, bob = await alice_ctx.new_page(), await bob_ctx.new_page()
-    errors: list[str] = []
-    bob_sockets: list[str] = []
-    for page in (alice, bob):
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-    bob.on("websocket", lambda ws: bob_sockets.append(ws.url))
-
-    await register(alice, base, "alice", "Alice Liddell")
-    await register(bob, base, "bob", "Bob Builder")
+    pair = await alice_and_bob(browser, base)
+    alice, bob, errors, bob_sockets = pair.alice, pair.bob, pair.errors, pair.bob_sockets
 
     # alice shares two rooms with bob: they appear in his sidebar as they are created
     async with httpx.AsyncClient(base_url=base, timeout=10) as http:
@@ -157,5 +176,4 @@ async def test_badges_dms_and_recovery_on_one_socket(server: ServerProcess, brow
     assert set(socket_paths(bob_sockets)) == {"/ws"}, bob_sockets
 
     assert errors == [], errors
-    await alice_ctx.close()
-    await bob_ctx.close()
+    await pair.close()

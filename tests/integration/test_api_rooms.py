@@ -74,6 +74,9 @@ async def test_create_room_with_unknown_member_is_404_and_creates_nothing(live: 
         {},
         {"name": ""},
         {"name": "x" * 101},
+        {"name": "   "},
+        {"name": "\u200b\u200b"},
+        {"name": "evil\u202egnp.exe"},
         {"name": "ok", "description": "x" * 1001},
         {"name": "ok", "is_private": "perhaps"},
         {"name": "ok", "members": "bob"},
@@ -344,7 +347,8 @@ async def test_owner_and_admin_update_the_room_live_for_every_connection(live: L
 
     refused = await call(live, member, "PATCH", f"/api/rooms/{room_id}", json={"name": "mine now"})
     assert refused.status_code == 403
-    for body in ({"name": ""}, {"name": "x" * 101}, {"is_private": "yes"}, {"unknown": 1}):
+    bad_names = ("", "   ", "\u200b", "x\u202ey", "x" * 101)
+    for body in (*({"name": name} for name in bad_names), {"is_private": "yes"}, {"unknown": 1}):
         assert (await call(live, admin, "PATCH", f"/api/rooms/{room_id}", json=body)).status_code == 422, body
     changed = await call(live, admin, "PATCH", f"/api/rooms/{room_id}", json={"name": "after", "is_private": True})
     assert changed.status_code == 200, changed.text

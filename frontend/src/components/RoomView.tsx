@@ -5,16 +5,19 @@ import { NOT_A_MEMBER, type RoomClient } from "../realtime/client";
 import { hasOlder } from "../realtime/history";
 import { roomAvatarName, roomDisplayName } from "../realtime/names";
 import { EMPTY_ROOM, type Room } from "../realtime/store";
-import type { Message, RemovalReason } from "../realtime/protocol";
+import type { Message } from "../realtime/protocol";
+import { withSettings } from "../realtime/roomlist";
 import { typingLabel } from "../realtime/typing";
 import { linkProps, navigate } from "../router";
 import { api, connection, loadDmPeer, store } from "../services";
 import { Avatar } from "./Avatar";
 import { Composer } from "./Composer";
+import { farewell } from "./farewell";
 import { Icon, RoomIcon } from "./Icon";
 import { MembersPanel } from "./MembersPanel";
 import { MessageList, type ListHandlers } from "./MessageList";
 import { PaneHeader } from "./PaneHeader";
+import { RoomSettings } from "./RoomSettings";
 import { StatusIndicator } from "./StatusIndicator";
 import { useReadMarker } from "./useReadMarker";
 
@@ -49,6 +52,12 @@ export function RoomView({ roomId }: { roomId: string }) {
   useEffect(() => {
     if (isDm) loadDmPeer(roomId);
   }, [isDm, roomId]);
+
+  // The details follow the listing's `room_updated`, so that a room gone from the list (deleted)
+  // is still named as it was last called.
+  useEffect(() => {
+    if (summary !== null) setDetails((d) => (d === null ? summary : withSettings(d, summary)));
+  }, [summary]);
 
   // The room is no longer the user's: back to the room list, saying why.
   const removed = room.removed;
@@ -117,6 +126,7 @@ export function RoomView({ roomId }: { roomId: string }) {
 
   const myRole = members.find((m) => m.user_id === myId)?.role ?? summary?.role ?? null;
   const notMember = room.status.kind === "offline" && room.status.reason === NOT_A_MEMBER;
+  const manages = !isDm && !notMember && removed === null && (myRole === "owner" || myRole === "admin");
 
   const handlers = useMemo<ListHandlers>(() => {
     const refocus = () => setFocusSignal((n) => n + 1);
@@ -192,6 +202,7 @@ export function RoomView({ roomId }: { roomId: string }) {
         subtitle={info?.description || undefined}
       >
         <StatusIndicator status={room.status} onRetry={() => client?.reconnectNow()} />
+        {manages && info && <RoomSettings room={info} isOwner={myRole === "owner"} />}
         <button
           type="button"
           className={`button button--ghost button--small members-toggle ${showMembers ? "is-on" : ""}`}
@@ -272,15 +283,4 @@ export function RoomView({ roomId }: { roomId: string }) {
       </div>
     </section>
   );
-}
-
-function farewell(reason: RemovalReason, name: string): string {
-  switch (reason) {
-    case "left":
-      return `You left ${name}.`;
-    case "removed":
-      return `You were removed from ${name}.`;
-    case "deleted":
-      return `${name} was deleted.`;
-  }
 }

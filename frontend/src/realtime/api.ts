@@ -11,6 +11,9 @@ export interface Member {
   online: boolean;
 }
 
+/** What `PATCH /api/rooms/{id}` changes; an absent field stays as it is. */
+export type RoomChanges = Partial<Pick<Room, "name" | "description" | "is_private">>;
+
 export interface MessagePage {
   messages: Message[];
   has_more: boolean;
@@ -97,6 +100,16 @@ export class Api {
 
   createRoom(name: string, description: string, is_private: boolean, members: string[]): Promise<Room> {
     return this.request("POST", "/api/rooms", { name, description, is_private, members });
+  }
+
+  /** Owner or admin: the fields given change, the others stay; every member sees it live. */
+  updateRoom(roomId: string, changes: RoomChanges): Promise<Room> {
+    return this.request("PATCH", `/api/rooms/${encodeURIComponent(roomId)}`, changes);
+  }
+
+  /** Owner only: the room and its whole history are gone, for every member. */
+  deleteRoom(roomId: string): Promise<void> {
+    return this.request("DELETE", `/api/rooms/${encodeURIComponent(roomId)}`);
   }
 
   join(roomId: string): Promise<Room> {

@@ -290,6 +290,7 @@ export class RoomClient {
       case "user_updated":
         this.update((r) => ({ ...r, members: withProfile(r.members, frame.data.user) }));
         break;
+      case "room_updated": // the room list carries the settings (the connection applies them)
       case "error":
         break;
     }

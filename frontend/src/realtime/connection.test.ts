@@ -3,7 +3,8 @@
 import { describe, expect, it } from "vitest";
 import { ME, flush, listing, seqs, setup } from "./harness";
 import type { Member } from "./api";
-import type { Message, MessageUpdated } from "./protocol";
+import { roomDisplayName } from "./names";
+import type { Message, MessageUpdated, RoomSummary } from "./protocol";
 import { message } from "./testing";
 
 const BOB = { user_id: "u-bob", username: "bob" };
@@ -225,6 +226,92 @@ describe("the room list, live", () => {
     t.clock.advance(60_000);
     t.ready([]);
     expect(t.subscribes()).toEqual([]);
+  });
+});
+
+describe("room settings and deletion, live", () => {
+  const settings = (room: RoomSummary, extra: Partial<RoomSummary>) => {
+    const { id, name, description, is_private, kind, created_by, created_at } = { ...room, ...extra };
+    return { id, name, description, is_private, kind, created_by, created_at };
+  };
+
+  it("room_updated renames a watched room in the list, without a subscription", () => {
+    const alpha = listing("alpha", { unread_count: 2, last_seq: 3 });
+    const t = setup({ noRoom: true });
+    t.start();
+    t.ready([alpha, listing("beta")]);
+    t.receive("room_updated", { room: settings(alpha, { name: "alpha-renamed", description: "new topic" }) }, "alpha");
+    expect(t.store.getState().rooms.map((r) => [r.id, r.name, r.description])).toEqual([
+      ["alpha", "alpha-renamed", "new topic"],
+      ["beta", "beta", ""],
+    ]);
+    expect(t.store.getState().rooms[0]).toMatchObject({ unread_count: 2, last_seq: 3 }); // the counts stay
+    expect(t.last().sentOf("subscribe")).toEqual([]);
+  });
+
+  it("room_updated on the open room renames it too, and its messages stay", () => {
+    const t = setup({ rooms: [listing("room-1"), listing("room-2")] });
+    t.start();
+    t.connect([message(1)]);
+    const before = t.store.getState().rooms[0];
+    if (before === undefined) throw new Error("no room");
+    t.receive("room_updated", { room: settings(before, { name: "renamed", is_private: true }) });
+    expect(t.store.getState().rooms[0]).toMatchObject({ name: "renamed", is_private: true });
+    expect(t.store.getState().rooms[1]?.name).toBe("room-2");
+    expect(seqs(t.room().messages)).toEqual([1]);
+    expect(t.client.isLive).toBe(true);
+  });
+
+  it("a room deleted while only watched vanishes from the list; the open one stays subscribed", () => {
+    const t = setup({ rooms: [listing("room-1"), listing("alpha")] });
+    t.start();
+    t.connect([message(1)]);
+    t.last().receive("room_removed", { room_id: "alpha", reason: "deleted" });
+    expect(t.store.getState().rooms.map((r) => r.id)).toEqual(["room-1"]);
+    expect(t.room("alpha").removed).toBeNull();
+    expect(t.room().removed).toBeNull();
+    expect(t.client.isLive).toBe(true);
+    t.receive("room_updated", { room: settings(listing("alpha"), { name: "too late" }) }, "alpha");
+    expect(t.store.getState().rooms.map((r) => r.name)).toEqual(["room-1"]);
+  });
+
+  it("the open room deleted: it leaves the list and says why", () => {
+    const t = setup({ rooms: [listing("room-1"), listing("room-2")] });
+    t.start();
+    t.connect([message(1)]);
+    t.last().receive("room_removed", { room_id: "room-1", reason: "deleted" });
+    expect(t.store.getState().rooms.map((r) => r.id)).toEqual(["room-2"]);
+    expect(t.room().removed).toBe("deleted");
+    expect(t.client.isLive).toBe(false);
+  });
+
+  it("a watched DM follows its person's new display name, learning who they are if need be", () => {
+    const t = setup({ noRoom: true });
+    t.start();
+    t.ready([listing("dm-bob", { kind: "dm", name: "bob, me" }), listing("dm-cat", { kind: "dm", name: "cat, me" })]);
+    expect(t.store.getState().dmPeers).toEqual({});
+    t.store.setDmPeer("dm-bob", { id: "u-bob", username: "bob", display_name: "bob", created_at: "" });
+    t.receive("user_updated", { user: { id: "u-bob", username: "bob", display_name: "Robert", created_at: "" } }, "dm-bob");
+    const cat = { id: "u-cat", username: "cat", display_name: "Cat Stevens", created_at: "" };
+    t.receive("user_updated", { user: cat }, "dm-cat");
+    // our own new name, announced in the DM, does not make us its other person
+    t.receive("user_updated", { user: { ...ME, display_name: "Me Myself", created_at: "" } }, "dm-bob");
+    const { dmPeers, rooms } = t.store.getState();
+    expect(dmPeers["dm-bob"]?.display_name).toBe("Robert");
+    expect(dmPeers["dm-cat"]).toEqual(cat);
+    const peers = rooms.map((room) => roomDisplayName(room, ME, dmPeers));
+    expect(peers).toEqual(["Robert", "Cat Stevens"]);
+    expect(t.last().sentOf("subscribe")).toEqual([]);
+  });
+
+  it("our role in a watched room follows member_changed (who may change its settings)", () => {
+    const t = setup({ noRoom: true });
+    t.start();
+    t.ready([listing("alpha", { role: "member" })]);
+    t.receive("member_changed", { user_id: "u-bob", username: "bob", change: "role", role: "admin" }, "alpha");
+    expect(t.store.getState().rooms[0]?.role).toBe("member");
+    t.receive("member_changed", { user_id: ME.id, username: ME.username, change: "role", role: "admin" }, "alpha");
+    expect(t.store.getState().rooms[0]?.role).toBe("admin");
   });
 });
 

@@ -1,7 +1,8 @@
 // The user's one live connection (SPEC §4b): a single socket for every room, whichever is on
 // screen. It connects, reconnects with backoff and jitter, hands each renewed access token to
 // the server (`auth`), watches for silence, keeps the sidebar's room list live (`ready`,
-// `room_activity`, `read_marker`, `room_added`, `room_removed`) and carries the subscriptions
+// `room_activity`, `read_marker`, `room_added`, `room_removed`, and `room_updated`,
+// `member_changed`, `user_updated` of every room, watched or subscribed) and carries the subscriptions
 // of the open rooms, each a `RoomClient`, re-subscribing each with its since_seq after a drop.
 //
 // Only the room on screen is subscribed: leaving it unsubscribes. The sidebar needs no
@@ -20,11 +21,12 @@ import {
   encodeClientFrame,
   isRoomFrame,
   type ClientFrame,
+  type RoomServerFrame,
   type RoomSummary,
   type ServerFrame,
   type UserServerFrame,
 } from "./protocol";
-import { withActivity, withReadMarker } from "./roomlist";
+import { withActivity, withMyRole, withReadMarker, withSettings } from "./roomlist";
 import type { ConnectionStatus, Store } from "./store";
 import { Watchdog } from "./watchdog";
 
@@ -49,6 +51,8 @@ export class UserConnection implements RoomLink {
    */
   private readonly awaiting = new Map<string, number>();
   private status: ConnectionStatus = { kind: "connecting" };
+  /** Who we are, as the last `ready` said. */
+  private me: string | null = null;
 
   constructor(options: UserConnectionOptions) {
     this.store = options.store;
@@ -192,15 +196,40 @@ export class UserConnection implements RoomLink {
   private onFrame(frame: ServerFrame): void {
     if (isRoomFrame(frame)) {
       this.rooms.get(frame.data.room_id)?.frame(frame);
-      if (frame.type === "user_updated") this.store.updateUser(frame.data.user);
+      this.onRoomNotice(frame);
       return;
     }
     this.onUserFrame(frame);
   }
 
+  /** What the sidebar learns of a room's frames: they come for watched rooms too (SPEC §4b). */
+  private onRoomNotice(frame: RoomServerFrame): void {
+    const roomId = frame.data.room_id;
+    switch (frame.type) {
+      case "room_updated": {
+        const settings = frame.data.room;
+        this.store.patchRoomSummary(roomId, (room) => withSettings(room, settings));
+        break;
+      }
+      case "member_changed": {
+        const change = frame.data;
+        const me = this.me;
+        if (me !== null) this.store.patchRoomSummary(roomId, (room) => withMyRole(room, change, me));
+        break;
+      }
+      case "user_updated":
+        this.store.updateUser(frame.data.user);
+        if (this.me !== null) this.store.learnDmPeer(roomId, frame.data.user, this.me);
+        break;
+      default:
+        break;
+    }
+  }
+
   private onUserFrame(frame: UserServerFrame): void {
     switch (frame.type) {
       case "ready":
+        this.me = frame.data.user.id;
         this.store.updateUser(frame.data.user); // renamed on another device while we were away
         this.onReady(frame.data.rooms);
         break;

@@ -98,6 +98,9 @@ export interface RoomSummary {
   last_message: Message | null;
 }
 
+/** A room's settings, as `GET /api/rooms/{id}`, `PATCH` and `room_updated` carry them. */
+export type RoomInfo = Pick<RoomSummary, "id" | "name" | "description" | "is_private" | "kind" | "created_by" | "created_at">;
+
 export interface UserInfo {
   id: string;
   username: string;
@@ -146,6 +149,7 @@ export type RoomServerFrame = { data: { room_id: string } } & (
   | { type: "user_joined" | "user_left" | "user_typing" | "user_stopped_typing"; data: UserRef }
   | { type: "member_changed"; data: MemberChanged }
   | { type: "user_updated"; data: { user: UserInfo } }
+  | { type: "room_updated"; data: { room: RoomInfo } }
   | { type: "error"; data: { error: string; detail?: string } }
 );
 
@@ -232,6 +236,7 @@ const ROOM_TYPES = new Set<string>([
   "user_stopped_typing",
   "member_changed",
   "user_updated",
+  "room_updated",
   "error",
 ]);
 

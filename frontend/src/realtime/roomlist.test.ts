@@ -1,6 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { listing } from "./harness";
-import { byActivity, readUpTo, titleWithUnread, totalUnread, withActivity, withReadMarker } from "./roomlist";
+import {
+  byActivity,
+  readUpTo,
+  titleWithUnread,
+  totalUnread,
+  withActivity,
+  withMyRole,
+  withReadMarker,
+  withSettings,
+} from "./roomlist";
 import { message } from "./testing";
 
 describe("room_activity and read_marker", () => {
@@ -51,4 +60,27 @@ it("lists the most recently active room first", () => {
   const quiet = listing("quiet", { created_at: "2024-01-01T00:00:00Z" });
   const busy = listing("busy", { created_at: "2023-01-01T00:00:00Z", last_message: message(1) });
   expect(byActivity([quiet, busy]).map((r) => r.id)).toEqual(["busy", "quiet"]);
+});
+
+describe("room_updated and our role", () => {
+  it("takes the new name, description and visibility, and keeps the read state and counts", () => {
+    const room = listing("r", { name: "alpha", last_seq: 4, read_seq: 2, unread_count: 2, role: "admin" });
+    const next = withSettings(room, { ...room, name: "alpha-renamed", description: "about alpha", is_private: true });
+    expect(next).toEqual({ ...room, name: "alpha-renamed", description: "about alpha", is_private: true });
+    expect(room.name).toBe("alpha"); // a new snapshot, the old one untouched
+  });
+
+  it("an update that changes nothing keeps the same object (no re-render)", () => {
+    const room = listing("r", { name: "alpha", description: "d" });
+    expect(withSettings(room, { ...room, created_at: "2030-01-01T00:00:00Z" })).toBe(room);
+  });
+
+  it("follows a change of our own role only", () => {
+    const room = listing("r", { role: "member" });
+    const promoted = { room_id: "r", user_id: "u-me", username: "me", change: "role" as const, role: "admin" };
+    expect(withMyRole(room, promoted, "u-me").role).toBe("admin");
+    expect(withMyRole(room, { ...promoted, user_id: "u-bob", username: "bob" }, "u-me")).toBe(room);
+    expect(withMyRole(room, { ...promoted, change: "added" }, "u-me")).toBe(room);
+    expect(withMyRole(room, { ...promoted, role: "member" }, "u-me")).toBe(room);
+  });
 });

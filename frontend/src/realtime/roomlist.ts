@@ -1,7 +1,8 @@
 // The sidebar's room list as the user connection keeps it live (SPEC §4b): each room's unread
-// and mention counts and newest message from `room_activity` and `read_marker`, and the
-// total unread shown in the tab title. Pure functions on room summaries.
-import type { ReadMarker, RoomActivity, RoomSummary } from "./protocol";
+// and mention counts and newest message from `room_activity` and `read_marker`, its settings
+// from `room_updated`, our role from `member_changed`, and the total unread shown in the tab
+// title. Pure functions on room summaries.
+import type { MemberChanged, ReadMarker, RoomActivity, RoomInfo, RoomSummary } from "./protocol";
 
 /**
  * A room's new activity. The counts are the server's; the newest message is taken unless the
@@ -27,6 +28,22 @@ export function withReadMarker(room: RoomSummary, marker: ReadMarker): RoomSumma
     unread_count: marker.unread_count,
     mention_count: marker.mention_count,
   };
+}
+
+/**
+ * The room's new settings (`room_updated`, or the answer to our own `PATCH`): name,
+ * description and visibility; the same object when nothing changed.
+ */
+export function withSettings<T extends RoomInfo>(room: T, settings: RoomInfo): T {
+  const { name, description, is_private } = settings;
+  if (room.name === name && room.description === description && room.is_private === is_private) return room;
+  return { ...room, name, description, is_private };
+}
+
+/** Our own role changed (`member_changed` about us): who may change the room's settings follows. */
+export function withMyRole(room: RoomSummary, change: MemberChanged, myId: string): RoomSummary {
+  if (change.user_id !== myId || change.change !== "role" || change.role === null || change.role === room.role) return room;
+  return { ...room, role: change.role };
 }
 
 /** Read up to `seq` on this device, before the server's `read_marker` confirms it. */

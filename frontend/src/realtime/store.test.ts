@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { listing } from "./harness";
 import { Store, type Session } from "./store";
 import { MemoryStorage } from "./testing";
 
@@ -104,5 +105,21 @@ describe("Store", () => {
     unsubscribe();
     store.setDraft("r", "y");
     expect(calls).toBe(2);
+  });
+
+  it("learns a DM's other person from their profile, never from ours, and only for a DM", () => {
+    const store = new Store(null, () => NOW);
+    store.setRooms([listing("dm-1", { kind: "dm", name: "alice, bob" }), listing("room-1")]);
+    const bob = { id: "u-bob", username: "bob", display_name: "Bob", created_at: "" };
+    store.learnDmPeer("dm-1", session().user, "u1");
+    expect(store.getState().dmPeers).toEqual({});
+    store.learnDmPeer("room-1", bob, "u1");
+    store.learnDmPeer("dm-unknown", bob, "u1");
+    expect(store.getState().dmPeers).toEqual({});
+    store.learnDmPeer("dm-1", bob, "u1");
+    expect(store.getState().dmPeers["dm-1"]).toBe(bob);
+    const other = { ...bob, id: "u-cat", username: "cat" };
+    store.learnDmPeer("dm-1", other, "u1"); // the person is known: a DM has one
+    expect(store.getState().dmPeers["dm-1"]).toBe(bob);
   });
 });

@@ -1,12 +1,12 @@
 // The one store of the app: session, room list, each open room's live state, drafts.
 // Immutable snapshots, so React reads it with useSyncExternalStore.
 import type { Member } from "./api";
-import type { Message, RemovalReason, ReplyRef, RoomSummary, UserInfo, UserRef } from "./protocol";
+import type { Message, RemovalReason, ReplyRef, RoomInfo, RoomSummary, UserInfo, UserRef } from "./protocol";
 
 export type { RoomSummary } from "./protocol";
 export type User = UserInfo;
 
-export type Room = Pick<RoomSummary, "id" | "name" | "description" | "is_private" | "kind" | "created_by" | "created_at">;
+export type Room = RoomInfo;
 
 export interface Session {
   token: string;
@@ -270,6 +270,16 @@ export class Store {
     } else {
       this.set({ dmPeers });
     }
+  }
+
+  /**
+   * Someone's profile arrived for a DM whose other person is not known yet (`user_updated` of
+   * a room we only watch): unless it is ours, they are that person, and name the DM.
+   */
+  learnDmPeer(roomId: string, user: User, myId: string): void {
+    if (user.id === myId || roomId in this.state.dmPeers) return;
+    if (this.state.rooms.find((r) => r.id === roomId)?.kind !== "dm") return;
+    this.setDmPeer(roomId, user);
   }
 
   setRoomNotice(roomNotice: string | null): void {

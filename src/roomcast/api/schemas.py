@@ -150,7 +150,7 @@ class UserOut(BaseModel):
 
 
 class RoomIn(Strict):
-    name: Text = Field(min_length=1, max_length=100)
+    name: Name = Field(min_length=1, max_length=100)
     description: Text = Field(default="", max_length=1000)
     is_private: bool = False
     members: list[Text] = Field(default_factory=list, max_length=500)
@@ -159,7 +159,7 @@ class RoomIn(Strict):
 class RoomPatchIn(Strict):
     """What changes; an absent field stays as it is."""
 
-    name: Text | None = Field(default=None, min_length=1, max_length=100)
+    name: Name | None = Field(default=None, min_length=1, max_length=100)
     description: Text | None = Field(default=None, max_length=1000)
     is_private: bool | None = None
 
