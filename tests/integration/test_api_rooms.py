@@ -406,3 +406,18 @@ async def test_the_owner_deletes_the_room_and_its_history(live: LiveServer) -> N
     assert await closed_code(again) == (1008, "not a participant")
     await app.close()
     await owner_app.close()
+
+
+async def test_room_changes_count_against_the_action_limit(start_server) -> None:
+    """Each change reaches every socket of the room: ACTION_RATE_LIMIT bounds how often."""
+    live = await start_server(ACTION_RATE_LIMIT="2/60")
+    owner = await live.user()
+    room_id = (await live.room(owner))["id"]
+    refused = await call(live, owner, "PATCH", f"/api/rooms/{room_id}", json={"name": ""})
+    assert refused.status_code == 422  # refused before the limit: costs nothing
+    for n in range(2):
+        assert (await call(live, owner, "PATCH", f"/api/rooms/{room_id}", json={"name": f"n{n}"})).status_code == 200
+    limited = await call(live, owner, "PATCH", f"/api/rooms/{room_id}", json={"name": "too often"})
+    assert limited.status_code == 429, limited.text
+    assert 1 <= int(limited.headers["Retry-After"]) <= 60
+    assert (await call(live, owner, "GET", f"/api/rooms/{room_id}")).json()["name"] == "n1"

@@ -11,6 +11,7 @@ from roomcast.api.schemas import (
     INVALID,
     NO_NUL_PATTERN,
     SEQ_MAX,
+    TOO_MANY_CHANGES,
     TOO_MANY_CREATED,
     UNAUTHENTICATED,
     ErrorOut,
@@ -101,7 +102,7 @@ async def get_room(room_id: uuid.UUID, actor: CurrentActor, services: ServicesDe
     return RoomOut(**(await services.rooms.check_access(room_id, actor.user_id)).room)
 
 
-@router.patch("/{room_id}", responses=MANAGE_ROOM)
+@router.patch("/{room_id}", responses={**MANAGE_ROOM, **TOO_MANY_CHANGES})
 async def update_room(room_id: uuid.UUID, body: RoomPatchIn, actor: CurrentActor, services: ServicesDep) -> RoomOut:
     """Owner or admin; every connection of the room gets `room_updated {room}`."""
     changes: RoomChanges = {"name": body.name, "description": body.description, "is_private": body.is_private}

@@ -307,6 +307,9 @@ UNAUTHENTICATED: dict[int | str, dict[str, Any]] = {
 RETRY_AFTER = {
     "Retry-After": {"description": "whole seconds until one more attempt is allowed", "schema": {"type": "integer"}}
 }
+TOO_MANY_CHANGES: dict[int | str, dict[str, Any]] = {
+    429: {"model": ErrorOut, "description": "Too many changes (ACTION_RATE_LIMIT)", "headers": RETRY_AFTER}
+}
 TOO_MANY_CREATED: dict[int | str, dict[str, Any]] = {
     429: {"model": ErrorOut, "description": "Too many rooms created (CREATE_RATE_LIMIT)", "headers": RETRY_AFTER}
 }

@@ -11,11 +11,12 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from roomcast.backends.base import RateDecision, RateLimiter
 from roomcast.config import RateSpec, Settings
 from roomcast.services.errors import DomainError, Forbidden, RateLimited, Unauthorized
+from roomcast.services.messages import action_rate_key
 
 
 class TooManyAttempts(RateLimited):
@@ -35,6 +36,7 @@ class AttemptLimits:
         self._login = settings.login_rate
         self._register = settings.register_rate
         self._create = settings.create_rate
+        self._action = settings.action_rate
 
     @asynccontextmanager
     async def login(self, username: str, address: str) -> AsyncIterator[None]:
@@ -68,13 +70,19 @@ class AttemptLimits:
             await self._release(held)
             raise
 
-    @asynccontextmanager
-    async def creation(self, user_id: uuid.UUID) -> AsyncIterator[None]:
+    def creation(self, user_id: uuid.UUID) -> AbstractAsyncContextManager[None]:
         """A room or a direct message being created by the user: counted when it is created,
         given back when it is not (an unknown member, the other side created it first)."""
-        held = await self._acquire(
-            [(f"create:user:{user_id}", self._create)], "Too many rooms created: try again later"
-        )
+        return self._counted(f"create:user:{user_id}", self._create, "Too many rooms created: try again later")
+
+    def room_change(self, user_id: uuid.UUID) -> AbstractAsyncContextManager[None]:
+        """A change of a room's settings: one of the user's ACTION_RATE_LIMIT actions (it reaches
+        every socket of the room), given back when it fails."""
+        return self._counted(action_rate_key(user_id), self._action, "Too many changes: try again later")
+
+    @asynccontextmanager
+    async def _counted(self, key: str, spec: RateSpec, detail: str) -> AsyncIterator[None]:
+        held = await self._acquire([(key, spec)], detail)
         try:
             yield
         except BaseException:

@@ -196,7 +196,8 @@ class RoomService:
             raise Forbidden("Only the owner or an admin can change the room")
         if all(value is None for value in changes.values()):
             return access.room
-        room = await self._store.update(room_id, changes)
+        async with self._limits.room_change(actor_id):
+            room = await self._store.update(room_id, changes)
         if room is None:
             raise NotFound("Room not found")
         updated = room_as_dict(room)
