@@ -84,9 +84,7 @@ class Gateway:
         self.hub = Hub(services.backends.pubsub, self._read_gap)
         self._in_flight = InFlight()
         self.rooms = RoomActions(services, self.hub, self._in_flight, self._spawn)
-        self.hub.on_removed = lambda subscription, reason: self.rooms.lose(
-            subscription.connection, subscription.room_id, reason
-        )
+        self.hub.on_removed = self.rooms.lose
         self.hub.on_user_event = self._on_user_event
         self.lease = MembershipLease(services.rooms, self.hub.connections, self.rooms.lose)
         self.hub.before_catch_up = self.lease.sweep

@@ -36,7 +36,7 @@ CONTROL_CHANNEL = "~control"
 # holding one of the user's user connections on `~user:{user_id}`.
 USER_CHANNEL = "~user:"
 # Called for a subscription whose user left the room or was removed from it (`reason`).
-OnRemoved = Callable[[Subscription, str], None]
+OnRemoved = Callable[[Connection, str, str], None]  # connection, room id, reason
 # Called for each local user connection of the user a user event is for: (connection, type, data).
 OnUserEvent = Callable[[Connection, str, dict[str, Any]], None]
 
@@ -233,7 +233,7 @@ class Hub:
             for subscription in list(channel.subscriptions.values()):
                 kicked = not envelope.user_id or subscription.user_id == envelope.user_id
                 if kicked and not subscription.tagged and self.on_removed:
-                    self.on_removed(subscription, reason)
+                    self.on_removed(subscription.connection, subscription.room_id, reason)
         elif envelope.kind == "notice":
             frame = RoomFrame(envelope.frame, room_id)
             for subscription in channel.subscriptions.values():
