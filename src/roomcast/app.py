@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi import FastAPI, WebSocket
 
-from roomcast.api import routes_auth, routes_messages, routes_notifications, routes_ops, routes_rooms
+from roomcast.api import routes_auth, routes_messages, routes_notifications, routes_ops, routes_rooms, routes_search
 from roomcast.api.contract import install_error_handlers, install_openapi
 from roomcast.api.docs import install_docs
 from roomcast.api.middleware import BodyLimit, SecurityHeaders
@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes_rooms.dms_router, prefix="/api")
     app.include_router(routes_messages.router, prefix="/api")
     app.include_router(routes_notifications.router, prefix="/api")
+    app.include_router(routes_search.router, prefix="/api")
     app.include_router(routes_ops.router)
 
     # Only under servers other than roomcast's own transport, which serves /ws itself.

@@ -70,12 +70,20 @@ class Settings(BaseSettings):
     register_rate_limit: str = "10/3600"
     action_rate_limit: str = "60/60"
     create_rate_limit: str = "60/3600"
+    search_rate_limit: str = "60/60"
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     allowed_origins: str = ""
     trusted_proxies: str = ""
     web_dist: str = ""
 
-    @field_validator("login_rate_limit", "register_rate_limit", "action_rate_limit", "create_rate_limit", mode="before")
+    @field_validator(
+        "login_rate_limit",
+        "register_rate_limit",
+        "action_rate_limit",
+        "create_rate_limit",
+        "search_rate_limit",
+        mode="before",
+    )
     @classmethod
     def _check_rate(cls, value: object) -> str:
         spec = RateSpec.parse(value)
@@ -142,6 +150,10 @@ class Settings(BaseSettings):
     @property
     def create_rate(self) -> RateSpec:
         return RateSpec.parse(self.create_rate_limit)
+
+    @property
+    def search_rate(self) -> RateSpec:
+        return RateSpec.parse(self.search_rate_limit)
 
     @property
     def origins(self) -> frozenset[str]:

@@ -98,8 +98,8 @@ async def test_delete_leaves_a_tombstone_and_is_idempotent(live: LiveServer) -> 
     assert await rest.last_seq(alice) == 4, "the second delete logged nothing"
     assert live.http is not None
     search = await live.http.get("/api/search", params={"q": "secret"}, headers=alice.headers)
-    if search.status_code == 200:
-        assert search.json()["results"] == [], "the content is erased"
+    assert search.status_code == 200, search.text
+    assert search.json()["results"] == [], "the content is erased"
 
 
 async def test_delete_permissions(live: LiveServer) -> None:

@@ -29,6 +29,7 @@ from roomcast.storage.messages import SqlMessageStore
 from roomcast.storage.migrate import alembic_config, upgrade_engine
 from roomcast.storage.models import Base, utcnow
 from roomcast.storage.records import EDITED, UpdateDraft, UpdateResult
+from roomcast.storage.search import SearchQuery, search_store
 from roomcast.storage.writer import batch_store
 
 pytestmark = [
@@ -55,6 +56,10 @@ TABLES = {
 # Alembic does not reflect expression indexes, so it cannot compare this one; the tests below
 # check it exists and works instead.
 FUNCTIONAL_INDEXES = {"ix_users_username_lower"}
+# The search index (0005) lives outside the models: an FTS5 table and its shadow tables on
+# SQLite, a GIN index with an operator class on PostgreSQL. The upgrade test searches it.
+SEARCH_TABLES = {"messages_fts", "messages_fts_data", "messages_fts_idx", "messages_fts_docsize", "messages_fts_config"}
+SEARCH_INDEXES = {"ix_messages_content_trgm"}
 
 
 def head_revision() -> str:
@@ -90,12 +95,16 @@ async def schema_state(engine: AsyncEngine) -> dict[str, Any]:
 
 
 def unexpected(diffs: list[Any]) -> list[Any]:
-    """Differences between models and migrated schema, except the expression index."""
+    """Differences between models and migrated schema, except the expression and search indexes."""
     return [
         diff
         for diff in diffs
         if not (
-            isinstance(diff, tuple) and diff[0] in ("add_index", "remove_index") and diff[1].name in FUNCTIONAL_INDEXES
+            isinstance(diff, tuple)
+            and (
+                (diff[0] in ("add_index", "remove_index") and diff[1].name in FUNCTIONAL_INDEXES | SEARCH_INDEXES)
+                or (diff[0] == "remove_table" and diff[1].name in SEARCH_TABLES)
+            )
         )
     ]
 
@@ -104,7 +113,7 @@ async def check_migrated(url: str) -> None:
     engine = create_async_engine(url)
     try:
         state = await schema_state(engine)
-        assert state["tables"] == TABLES
+        assert state["tables"] == TABLES | (SEARCH_TABLES if engine.dialect.name == "sqlite" else set())
         assert state["version"] == head_revision()
         assert unexpected(state["diffs"]) == [], state["diffs"]
         await check_username_index(engine)
@@ -217,7 +226,11 @@ async def upgrade_from_0001_keeps_the_data(url: str) -> None:
                 {"id": ident(uuid.uuid4()), "user": ident(user)},
             )
         assert (content, owner, role) == ("kept across the upgrade", "olduser", "owner")
+        # 0005 indexed what was stored before it, and follows the edit made after it.
+        assert await found(engine, user, "KEPT across") == ["kept across the upgrade"]
         await old_messages_join_the_event_log(engine, room, user, message)
+        assert await found(engine, user, "after the UPG") == ["edited after the upgrade"]
+        assert await found(engine, user, "kept across") == []
     finally:
         await engine.dispose()
     await check_migrated(url)
@@ -240,6 +253,10 @@ async def old_messages_join_the_event_log(
     assert isinstance(outcome, UpdateResult) and outcome.update.seq == 2
     (changed,) = (await reads.events(room, 1, 10)).events
     assert (changed.seq, changed.message.content) == (2, "edited after the upgrade")
+
+
+async def found(engine: AsyncEngine, user: uuid.UUID, term: str) -> list[str]:
+    return [m.content for m in (await search_store(engine).search(user, SearchQuery((term,), 10))).results]
 
 
 async def test_sqlite_upgrade_from_0001_keeps_the_data(tmp_path: Path) -> None:

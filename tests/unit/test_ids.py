@@ -27,3 +27,10 @@ def test_ids_of_later_milliseconds_sort_after_and_ids_are_unique() -> None:
     second = uuid7()
     assert first < second and first.hex < second.hex
     assert len({uuid7() for _ in range(10_000)}) == 10_000
+
+
+def test_ids_increase_strictly_within_a_millisecond() -> None:
+    ids = [uuid7() for _ in range(20_000)]  # far more than one millisecond's counter holds
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    assert all(value.version == 7 and value.variant == uuid.RFC_4122 for value in ids)
+    assert ids[-1].int >> 80 <= time.time_ns() // 1_000_000 + 10, "borrowing stays near the clock"

@@ -262,6 +262,11 @@ class EventPage(BaseModel):
     last_seq: int
 
 
+class SearchPageOut(BaseModel):
+    results: list[MessageOut]
+    next_cursor: str | None
+
+
 class MessagePage(BaseModel):
     messages: list[MessageOut]
     has_more: bool
@@ -309,6 +314,9 @@ RETRY_AFTER = {
 }
 TOO_MANY_CHANGES: dict[int | str, dict[str, Any]] = {
     429: {"model": ErrorOut, "description": "Too many changes (ACTION_RATE_LIMIT)", "headers": RETRY_AFTER}
+}
+TOO_MANY_SEARCHES: dict[int | str, dict[str, Any]] = {
+    429: {"model": ErrorOut, "description": "Too many searches (SEARCH_RATE_LIMIT)", "headers": RETRY_AFTER}
 }
 TOO_MANY_CREATED: dict[int | str, dict[str, Any]] = {
     429: {"model": ErrorOut, "description": "Too many rooms created (CREATE_RATE_LIMIT)", "headers": RETRY_AFTER}

@@ -1,4 +1,4 @@
-"""Login, registration and creation limits (SPEC §2, §7) on the shared `RateLimiter`, so that
+"""Login, registration, creation and search limits (SPEC §2, §7) on the shared `RateLimiter`, so that
 every instance counts against the same sliding windows.
 
 Both windows of an attempt are acquired before the password is checked, so that a client over
@@ -37,6 +37,7 @@ class AttemptLimits:
         self._register = settings.register_rate
         self._create = settings.create_rate
         self._action = settings.action_rate
+        self._search = settings.search_rate
 
     @asynccontextmanager
     async def login(self, username: str, address: str) -> AsyncIterator[None]:
@@ -79,6 +80,10 @@ class AttemptLimits:
         """A change of a room's settings: one of the user's ACTION_RATE_LIMIT actions (it reaches
         every socket of the room), given back when it fails."""
         return self._counted(action_rate_key(user_id), self._action, "Too many changes: try again later")
+
+    async def search(self, user_id: uuid.UUID) -> None:
+        """A search: each costs the database more than a read, so each counts (SEARCH_RATE_LIMIT)."""
+        await self._acquire([(f"search:user:{user_id}", self._search)], "Searching too often: try again shortly")
 
     @asynccontextmanager
     async def _counted(self, key: str, spec: RateSpec, detail: str) -> AsyncIterator[None]:

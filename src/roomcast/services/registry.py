@@ -16,11 +16,13 @@ from roomcast.services.auth import TokenService
 from roomcast.services.messages import MessageService
 from roomcast.services.notifications import NotificationService, Notifier
 from roomcast.services.rooms import RoomService
+from roomcast.services.search import SearchService
 from roomcast.services.sessions import SessionService
 from roomcast.services.users import UserService, user_as_dict
 from roomcast.storage.database import create_engine
 from roomcast.storage.notifications import SqlNotificationStore
 from roomcast.storage.rooms import ReadState, SqlRoomStore
+from roomcast.storage.search import search_store
 from roomcast.storage.sessions import SqlSessionStore
 from roomcast.storage.users import SqlUserStore
 
@@ -38,6 +40,7 @@ class Services:
     messages: MessageService
     notifications: NotificationService
     notifier: Notifier
+    search: SearchService
 
     @classmethod
     async def build(cls, settings: Settings) -> Services:
@@ -60,6 +63,7 @@ class Services:
             messages=MessageService(settings, engine, backends, notifier),
             notifications=NotificationService(notification_store),
             notifier=notifier,
+            search=SearchService(search_store(engine), attempts),
         )
         notifier.start()
         services.messages.writer.start()
