@@ -4,7 +4,9 @@ import { BrowseRooms } from "./components/BrowseRooms";
 import { NewRoom } from "./components/NewRoom";
 import { RoomView } from "./components/RoomView";
 import { Icon } from "./components/Icon";
+import { SearchPanel } from "./components/SearchPanel";
 import { Sidebar } from "./components/Sidebar";
+import { useSearchShortcut } from "./components/useSearchShortcut";
 import { useAppState, useDocumentTitle } from "./hooks";
 import { useRoute } from "./router";
 import { stayConnected, store } from "./services";
@@ -13,19 +15,22 @@ export function App() {
   const session = useAppState((s) => s.session);
   const userId = session?.user.id ?? null;
   const route = useRoute();
+  const searching = useAppState((s) => s.search.open);
 
   // Keyed on the user, not the session: a renewed token travels over the open socket (`auth`).
   useEffect(() => (userId === null ? undefined : stayConnected()), [userId]);
+  useSearchShortcut(userId !== null);
 
   if (session === null) return <AuthScreen initialMode={route.name === "register" ? "register" : "login"} />;
 
   const inPane = route.name === "room" || route.name === "new" || route.name === "browse";
+  const roomId = route.name === "room" ? route.roomId : null;
   return (
     <div className={`layout ${inPane ? "layout--pane" : "layout--list"}`}>
-      <Sidebar activeRoomId={route.name === "room" ? route.roomId : null} user={session.user} />
+      <Sidebar activeRoomId={roomId} user={session.user} />
       <main className="pane" id="main">
         {route.name === "room" ? (
-          <RoomView key={route.roomId} roomId={route.roomId} />
+          <RoomView key={route.roomId} roomId={route.roomId} seq={route.seq} />
         ) : route.name === "new" ? (
           <NewRoom />
         ) : route.name === "browse" ? (
@@ -34,6 +39,7 @@ export function App() {
           <Welcome />
         )}
       </main>
+      {searching && <SearchPanel currentRoomId={roomId} />}
     </div>
   );
 }

@@ -7,20 +7,29 @@ export type Route =
   | { name: "register" }
   | { name: "new" }
   | { name: "browse" }
-  | { name: "room"; roomId: string };
+  /** `seq`: open the room at that message (`?seq=`), not at the newest. */
+  | { name: "room"; roomId: string; seq: number | null };
 
-export function parseRoute(pathname: string): Route {
+export function parseRoute(pathname: string, search = ""): Route {
   const parts = pathname.split("/").filter(Boolean);
   if (parts[0] === "login") return { name: "login" };
   if (parts[0] === "register") return { name: "register" };
   if (parts[0] === "new") return { name: "new" };
   if (parts[0] === "browse") return { name: "browse" };
-  if (parts[0] === "rooms" && parts[1]) return { name: "room", roomId: decodeURIComponent(parts[1]) };
+  if (parts[0] === "rooms" && parts[1]) {
+    const seq = Number(new URLSearchParams(search).get("seq") ?? "");
+    return { name: "room", roomId: decodeURIComponent(parts[1]), seq: Number.isInteger(seq) && seq > 0 ? seq : null };
+  }
   return { name: "home" };
 }
 
 export function roomPath(roomId: string): string {
   return `/rooms/${encodeURIComponent(roomId)}`;
+}
+
+/** The room, opened at one of its messages. */
+export function messagePath(roomId: string, seq: number): string {
+  return `${roomPath(roomId)}?seq=${seq}`;
 }
 
 const CHANGE = "roomcast:navigate";
@@ -45,8 +54,12 @@ export function usePathname(): string {
   return useSyncExternalStore(subscribe, () => window.location.pathname);
 }
 
+function useSearchParams(): string {
+  return useSyncExternalStore(subscribe, () => window.location.search);
+}
+
 export function useRoute(): Route {
-  return parseRoute(usePathname());
+  return parseRoute(usePathname(), useSearchParams());
 }
 
 /** Props for an <a> that navigates without a page load but keeps middle-click and copy-link. */

@@ -1,11 +1,13 @@
 // The app's single instances: the store, the REST client, the session keeper, the user
-// connection and the desktop notifications.
+// connection, message search and the desktop notifications.
 import { Api } from "./realtime/api";
 import type { SocketLike } from "./realtime/client";
+import { systemClock } from "./realtime/clock";
 import { UserConnection } from "./realtime/connection";
 import { roomDisplayName } from "./realtime/names";
 import { DesktopNotifications, activityNotice, browserNotifications } from "./realtime/notify";
 import type { RoomSummary } from "./realtime/protocol";
+import { MessageSearch } from "./realtime/search";
 import { SessionKeeper } from "./realtime/session";
 import { SESSION_KEY, Store, type KeyValueStorage } from "./realtime/store";
 import { navigate, roomPath } from "./router";
@@ -55,6 +57,7 @@ export function keepSignedIn(): () => void {
 /** Log out on purpose: this browser forgets the session, and the server ends it. */
 export function signOut(): void {
   const refreshToken = store.getState().session?.refreshToken;
+  search.reset();
   store.signOut();
   if (refreshToken) api.logout(refreshToken).catch(() => undefined);
 }
@@ -105,6 +108,13 @@ export function stayConnected(): () => void {
     connection.stop();
   };
 }
+
+/** The search panel's queries (GET /api/search), as the user types. */
+export const search = new MessageSearch({
+  store,
+  fetch: (query, signal) => api.search(query, signal),
+  clock: systemClock,
+});
 
 const peersLoading = new Set<string>();
 

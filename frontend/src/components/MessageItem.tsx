@@ -69,6 +69,7 @@ export const MessageItem = memo(function MessageItem(props: Props) {
       data-seq={message.seq}
       data-message-id={message.id}
       data-action-state={state}
+      aria-current={highlighted ? "true" : undefined}
       tabIndex={-1}
     >
       {grouped ? (

@@ -7,15 +7,26 @@ import { MessageItem, type MessageHandlers } from "./MessageItem";
 import { MessageText } from "./MessageText";
 import { ReplyQuote } from "./ReplyQuote";
 
-export type ListHandlers = Omit<MessageHandlers, "jumpTo">;
+export type ListHandlers = Omit<MessageHandlers, "jumpTo"> & {
+  /** Show the room at this message, highlighted, however far back it is. */
+  showMessage: (seq: number) => void;
+};
 
 interface Props {
+  /** The run on screen: the live messages, or a jump's window far back in the history. */
   messages: Message[];
+  /** Tells the runs apart: "live", or the id of a jump's window. */
+  run: string;
   outbox: OutgoingMessage[];
   actions: PendingAction[];
   me: { id: string; username: string } | null;
   hasOlder: boolean;
   loadingOlder: boolean;
+  /** A jump's window, with newer messages below it until it meets the live ones. */
+  hasNewer: boolean;
+  loadingNewer: boolean;
+  /** The message to bring into view and highlight (a jump, a reply's original). */
+  focus: { seq: number; nonce: number } | null;
   rateLimitedFor: number;
   live: boolean;
   editingId: string | null;
@@ -27,47 +38,43 @@ interface Props {
   usernames: ReadonlyMap<string, string>;
   handlers: ListHandlers;
   onLoadOlder: () => void;
+  onLoadNewer: () => void;
+  /** Leave a jump's window for the newest messages. */
+  onShowNewest: () => void;
 }
 
 const GROUP_WINDOW_MS = 5 * 60 * 1000;
 const NEAR_EDGE_PX = 120;
-const HIGHLIGHT_MS = 2000;
-/** Older pages read at most to find the message a quote points to. */
-const JUMP_PAGES = 20;
+/** How long a message jumped to stays highlighted (its background fades meanwhile, styles.css). */
+const HIGHLIGHT_MS = 4000;
 const NO_ACTIONS: readonly PendingAction[] = Object.freeze([]);
 
 export function MessageList(props: Props) {
-  const { messages, outbox, actions, me, hasOlder, loadingOlder, names, onLoadOlder } = props;
+  const { messages, run, outbox, actions, me, hasOlder, loadingOlder, hasNewer, loadingNewer, focus, names } = props;
+  const { onLoadOlder, onLoadNewer, onShowNewest } = props;
+  const live = run === "live";
   const ref = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
-  const previous = useRef({ first: 0, height: 0, outbox: 0 });
+  /** "Jump to newest" was pressed: the live run opens at its end. */
+  const toNewest = useRef(false);
+  const previous = useRef({ run, first: 0, height: 0, outbox: 0 });
+  const revealed = useRef<number | null>(null);
   const firstSeq = messages[0]?.seq ?? 0;
-  const [highlighted, setHighlighted] = useState<string | null>(null);
-  const wanted = useRef<{ reply: ReplyRef; pages: number } | null>(null);
+  const [highlighted, setHighlighted] = useState<number | null>(null);
 
-  /** Scroll to a loaded message and highlight it; false when it is not loaded. */
-  const reveal = useCallback((id: string): boolean => {
-    const rows = ref.current?.querySelectorAll<HTMLElement>("li[data-message-id]") ?? [];
-    const row = Array.from(rows).find((el) => el.dataset.messageId === id);
+  /** Scroll to a loaded message and highlight it; false when it is not on screen. */
+  const reveal = useCallback((seq: number): boolean => {
+    const row = ref.current?.querySelector<HTMLElement>(`li[data-seq="${seq}"]`);
     if (!row) return false;
     atBottom.current = false;
-    row.scrollIntoView?.({ block: "center", behavior: "smooth" });
+    row.scrollIntoView?.({ block: "center" });
     row.focus({ preventScroll: true });
-    setHighlighted(id);
+    setHighlighted(seq);
     return true;
   }, []);
 
-  const jumpTo = useCallback(
-    (reply: ReplyRef) => {
-      wanted.current = null;
-      if (reveal(reply.id)) return;
-      if (hasOlder && reply.seq < firstSeq) {
-        wanted.current = { reply, pages: 0 };
-        onLoadOlder();
-      }
-    },
-    [reveal, hasOlder, firstSeq, onLoadOlder],
-  );
+  // A reply's original goes through the room's one jump: shown at once when loaded, read when not.
+  const jumpTo = useCallback((reply: ReplyRef) => props.handlers.showMessage(reply.seq), [props.handlers]);
   const handlers = useMemo<MessageHandlers>(() => ({ ...props.handlers, jumpTo }), [props.handlers, jumpTo]);
 
   useEffect(() => {
@@ -80,23 +87,28 @@ export function MessageList(props: Props) {
     const el = ref.current;
     if (!el) return;
     const before = previous.current;
-    if (before.first !== 0 && firstSeq < before.first) {
+    if (before.run !== run) {
+      // Another run: a jump's window, or back to the live one, at its end when asked for (or
+      // for a message just sent), else where the window was: it just joined the run below it.
+      if (live && (toNewest.current || outbox.length > before.outbox)) {
+        el.scrollTop = el.scrollHeight;
+        atBottom.current = true;
+      }
+      toNewest.current = false;
+    } else if (before.first !== 0 && firstSeq < before.first) {
       el.scrollTop += el.scrollHeight - before.height; // older page above: keep the reader's place
-    } else if (atBottom.current || outbox.length > before.outbox) {
+    } else if (live && (atBottom.current || outbox.length > before.outbox)) {
       el.scrollTop = el.scrollHeight;
       atBottom.current = true;
     }
-    previous.current = { first: firstSeq, height: el.scrollHeight, outbox: outbox.length };
-    const jump = wanted.current;
-    if (jump && !loadingOlder) {
-      if (reveal(jump.reply.id)) wanted.current = null;
-      else if (hasOlder && jump.reply.seq < firstSeq && jump.pages < JUMP_PAGES) {
-        jump.pages++;
-        onLoadOlder();
-      } else wanted.current = null;
+    previous.current = { run, first: firstSeq, height: el.scrollHeight, outbox: outbox.length };
+    if (focus !== null && revealed.current !== focus.nonce && reveal(focus.seq)) {
+      revealed.current = focus.nonce;
       return;
     }
-    if (el.scrollHeight <= el.clientHeight && hasOlder && !loadingOlder) onLoadOlder();
+    if (el.scrollHeight > el.clientHeight) return;
+    if (hasOlder && !loadingOlder) onLoadOlder();
+    else if (hasNewer && !loadingNewer) onLoadNewer();
   });
 
   // The composer grows, the window turns: a reader at the bottom stays at the bottom.
@@ -112,8 +124,15 @@ export function MessageList(props: Props) {
 
   const onScroll = (event: UIEvent<HTMLDivElement>) => {
     const el = event.currentTarget;
-    atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 60;
+    const below = el.scrollHeight - el.scrollTop - el.clientHeight;
+    atBottom.current = below < 60;
     if (el.scrollTop < NEAR_EDGE_PX && hasOlder && !loadingOlder) onLoadOlder();
+    if (below < NEAR_EDGE_PX && hasNewer && !loadingNewer) onLoadNewer();
+  };
+
+  const showNewest = () => {
+    toNewest.current = true;
+    onShowNewest();
   };
 
   const byMessage = useMemo(() => {
@@ -148,7 +167,7 @@ export function MessageList(props: Props) {
         me={me}
         grouped={grouped}
         editing={props.editingId === message.id}
-        highlighted={highlighted === message.id}
+        highlighted={highlighted === message.seq}
         moderator={props.moderator}
         names={names}
         usernames={props.usernames}
@@ -172,12 +191,22 @@ export function MessageList(props: Props) {
       {messages.length === 0 && outbox.length === 0 && (
         <p className="messages__empty">No messages yet. Say hello!</p>
       )}
-      <ol className="messages__list" role="log" aria-live="polite" aria-relevant="additions">
+      <ol className="messages__list" role="log" aria-live={live ? "polite" : "off"} aria-relevant="additions">
         {rows}
-        {outbox.map((entry) => (
-          <OutboxRow key={entry.client_id} entry={entry} {...props} onJump={jumpTo} />
-        ))}
+        {live && outbox.map((entry) => <OutboxRow key={entry.client_id} entry={entry} {...props} onJump={jumpTo} />)}
       </ol>
+      {!live && (
+        <div className="messages__newer">
+          {hasNewer && (
+            <button type="button" className="link" onClick={onLoadNewer} disabled={loadingNewer}>
+              {loadingNewer ? "Loading newer messages…" : "Load newer messages"}
+            </button>
+          )}
+          <button type="button" className="button button--small" onClick={showNewest}>
+            Jump to newest
+          </button>
+        </div>
+      )}
     </div>
   );
 }

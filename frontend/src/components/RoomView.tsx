@@ -8,7 +8,7 @@ import { EMPTY_ROOM, type Room } from "../realtime/store";
 import type { Message } from "../realtime/protocol";
 import { withSettings } from "../realtime/roomlist";
 import { typingLabel } from "../realtime/typing";
-import { linkProps, navigate } from "../router";
+import { linkProps, navigate, roomPath } from "../router";
 import { api, connection, loadDmPeer, store } from "../services";
 import { Avatar } from "./Avatar";
 import { Composer } from "./Composer";
@@ -18,12 +18,14 @@ import { MembersPanel } from "./MembersPanel";
 import { MessageList, type ListHandlers } from "./MessageList";
 import { PaneHeader } from "./PaneHeader";
 import { RoomSettings } from "./RoomSettings";
+import { SearchButton } from "./SearchButton";
 import { StatusIndicator } from "./StatusIndicator";
 import { useReadMarker } from "./useReadMarker";
 
 const WIDE = "(min-width: 1100px)";
 
-export function RoomView({ roomId }: { roomId: string }) {
+/** A room; `seq`: opened at that message (a search result, a link), else at the newest. */
+export function RoomView({ roomId, seq }: { roomId: string; seq: number | null }) {
   const room = useAppState((s) => s.roomStates[roomId] ?? EMPTY_ROOM);
   const summary = useAppState((s) => s.rooms.find((r) => r.id === roomId) ?? null);
   const me = useAppState((s) => s.session?.user ?? null);
@@ -48,6 +50,14 @@ export function RoomView({ roomId }: { roomId: string }) {
     setClient(c);
     return () => connection.closeRoom(c);
   }, [roomId]);
+
+  // The message asked for in the address is shown once; the address then names the room only,
+  // so that asking for the same message again (the same search result) shows it again.
+  useEffect(() => {
+    if (client === null || seq === null) return;
+    void client.jumpTo(seq);
+    navigate(roomPath(roomId), true);
+  }, [client, seq, roomId]);
 
   useEffect(() => {
     if (isDm) loadDmPeer(roomId);
@@ -89,6 +99,8 @@ export function RoomView({ roomId }: { roomId: string }) {
   }, [roomId]);
 
   const loadOlder = useCallback(() => void client?.loadOlder(), [client]);
+  const loadNewer = useCallback(() => void client?.loadNewer(), [client]);
+  const showNewest = useCallback(() => client?.showNewest(), [client]);
 
   const loadMembers = useCallback(() => void client?.loadMembers(), [client]);
 
@@ -97,13 +109,16 @@ export function RoomView({ roomId }: { roomId: string }) {
     [members],
   );
   // Who reacted is named by username; people who left the room are still known from their messages.
+  const jump = room.jump;
+  const shown = jump?.messages ?? room.messages;
   const usernames = useMemo(() => {
     const map = new Map<string, string>();
     for (const m of room.messages) map.set(m.sender_id, m.sender_username);
+    for (const m of jump?.messages ?? []) map.set(m.sender_id, m.sender_username);
     for (const u of room.online) map.set(u.user_id, u.username);
     for (const m of members) map.set(m.user_id, m.username);
     return map;
-  }, [members, room.online, room.messages]);
+  }, [members, room.online, room.messages, jump?.messages]);
   const onlineIds = useMemo(() => new Set(room.online.map((u) => u.user_id)), [room.online]);
   const live = room.status.kind === "live";
   // Someone we do not list yet came online: they joined the room, reload the list.
@@ -151,6 +166,7 @@ export function RoomView({ roomId }: { roomId: string }) {
         client?.delete(id);
       },
       toggleReaction: (id, emoji) => void client?.toggleReaction(id, emoji),
+      showMessage: (seq) => void client?.jumpTo(seq),
       retry: (id) => client?.retry(id),
       discard: (id) => client?.discard(id),
     };
@@ -160,6 +176,7 @@ export function RoomView({ roomId }: { roomId: string }) {
     let mine: Message | undefined;
     for (const m of room.messages) if (m.sender_id === room.me?.id && !m.deleted) mine = m;
     if (!mine || notMember) return false;
+    if (room.jump !== null) client?.showNewest(); // where that message is
     setEditingId(mine.id);
     return true;
   };
@@ -202,6 +219,7 @@ export function RoomView({ roomId }: { roomId: string }) {
         subtitle={info?.description || undefined}
       >
         <StatusIndicator status={room.status} onRetry={() => client?.reconnectNow()} />
+        <SearchButton />
         {manages && info && <RoomSettings room={info} isOwner={myRole === "owner"} />}
         <button
           type="button"
@@ -229,12 +247,16 @@ export function RoomView({ roomId }: { roomId: string }) {
             </div>
           )}
           <MessageList
-            messages={room.messages}
+            messages={shown}
+            run={jump === null ? "live" : `window-${jump.id}`}
             outbox={room.outbox}
             actions={room.actions}
             me={room.me}
-            hasOlder={hasOlder(room.messages)}
-            loadingOlder={room.loadingOlder}
+            hasOlder={hasOlder(shown)}
+            loadingOlder={jump?.loadingOlder ?? room.loadingOlder}
+            hasNewer={jump !== null && !jump.atEnd}
+            loadingNewer={jump?.loadingNewer ?? false}
+            focus={room.focus}
             rateLimitedFor={rateLimitedFor}
             live={live}
             editingId={editingId}
@@ -243,6 +265,8 @@ export function RoomView({ roomId }: { roomId: string }) {
             usernames={usernames}
             handlers={handlers}
             onLoadOlder={loadOlder}
+            onLoadNewer={loadNewer}
+            onShowNewest={showNewest}
           />
           <div className="typing" aria-live="polite" data-testid="typing">
             {typing && (

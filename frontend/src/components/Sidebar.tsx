@@ -6,6 +6,7 @@ import type { RoomSummary, User } from "../realtime/store";
 import { linkProps } from "../router";
 import { loadDmPeer, signOut } from "../services";
 import { Avatar } from "./Avatar";
+import { SearchButton } from "./SearchButton";
 import { NewMessageDialog } from "./NewMessageDialog";
 import { NotificationToggle } from "./NotificationToggle";
 import { RoomListItem } from "./RoomListItem";
@@ -53,6 +54,9 @@ export function Sidebar({ activeRoomId, user }: { activeRoomId: string | null; u
           </button>
         </div>
       </header>
+      <div className="sidebar__search">
+        <SearchButton wide />
+      </div>
       <div className="sidebar__actions">
         <a className="button button--primary button--small" {...linkProps("/new")}>
           + New room

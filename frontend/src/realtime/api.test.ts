@@ -125,6 +125,49 @@ describe("Api", () => {
     expect(renewToken).not.toHaveBeenCalled(); // a refused refresh is not renewed with itself
   });
 
+  it("searches with q, the room, the page size and the cursor; a 429 carries Retry-After", async () => {
+    const fetchImpl = vi.fn(async (_url: string, _init?: RequestInit) => reply(200, { results: [], next_cursor: null }));
+    const api = new Api({ getToken: () => "tok", onUnauthorized: () => undefined, fetch: fetchImpl });
+    await api.search({ q: '"東京 タワー" a&b', roomId: null, cursor: null, limit: 20 });
+    await api.search({ q: "tower", roomId: "r 1", cursor: "c/2", limit: 20 });
+    expect(fetchImpl.mock.calls.map((c) => c[0])).toEqual([
+      "/api/search?q=%22%E6%9D%B1%E4%BA%AC+%E3%82%BF%E3%83%AF%E3%83%BC%22+a%26b&limit=20",
+      "/api/search?q=tower&limit=20&room_id=r+1&cursor=c%2F2",
+    ]);
+    const limited = new Api({
+      getToken: () => "tok",
+      onUnauthorized: () => undefined,
+      fetch: async () =>
+        new Response(JSON.stringify({ detail: "Too many searches" }), { status: 429, headers: { "Retry-After": "7" } }),
+    });
+    const error = await limited.search({ q: "tower", roomId: null, cursor: null, limit: 20 }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ status: 429, detail: "Too many searches", retryAfter: 7 });
+  });
+
+  it("says what FastAPI's validation errors say, and lets an aborted request be an abort", async () => {
+    const invalid = new Api({
+      getToken: () => "tok",
+      onUnauthorized: () => undefined,
+      fetch: async () => reply(422, { detail: [{ loc: ["query", "q"], msg: "String should have at most 200 characters" }] }),
+    });
+    await expect(invalid.search({ q: "x", roomId: null, cursor: null, limit: 20 })).rejects.toMatchObject({
+      status: 422,
+      detail: "String should have at most 200 characters",
+    });
+    const controller = new AbortController();
+    const aborted = new Api({
+      getToken: () => "tok",
+      onUnauthorized: () => undefined,
+      fetch: (_url, init) =>
+        new Promise((_resolve, reject) =>
+          init?.signal?.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError"))),
+        ),
+    });
+    const pending = aborted.search({ q: "tower", roomId: null, cursor: null, limit: 20 }, controller.signal);
+    controller.abort();
+    await expect(pending).rejects.toMatchObject({ name: "AbortError" });
+  });
+
   it("reports an unreachable server as status 0", async () => {
     const api = new Api({
       getToken: () => null,

@@ -19,6 +19,20 @@ export interface MessagePage {
   has_more: boolean;
 }
 
+/** `GET /api/search`: newest first; `next_cursor` asks for the page after, null at the end. */
+export interface SearchPage {
+  results: Message[];
+  next_cursor: string | null;
+}
+
+export interface SearchQuery {
+  q: string;
+  /** One room only; null: every room the caller is in. */
+  roomId: string | null;
+  cursor: string | null;
+  limit: number;
+}
+
 export interface TokenResponse {
   access_token: string;
   token_type: "bearer";
@@ -31,6 +45,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly detail: string,
     readonly rateLimit: RateLimitInfo | null = null,
+    /** Seconds, from a 429's `Retry-After`. */
+    readonly retryAfter: number | null = null,
   ) {
     super(detail);
     this.name = "ApiError";
@@ -38,6 +54,14 @@ export class ApiError extends Error {
 }
 
 type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
+
+interface RequestOptions {
+  /** Sent with the session's bearer token, renewed once on a 401 (the default). */
+  auth?: boolean;
+  /** This token instead of the session's, not renewed. */
+  token?: string;
+  signal?: AbortSignal;
+}
 
 export interface ApiOptions {
   getToken: () => string | null;
@@ -67,23 +91,23 @@ export class Api {
   register(username: string, password: string, display_name?: string): Promise<User> {
     const body: Record<string, string> = { username, password };
     if (display_name) body.display_name = display_name;
-    return this.request("POST", "/api/auth/register", body, false);
+    return this.request("POST", "/api/auth/register", body, { auth: false });
   }
 
   login(username: string, password: string): Promise<TokenResponse> {
-    return this.request("POST", "/api/auth/login", { username, password }, false);
+    return this.request("POST", "/api/auth/login", { username, password }, { auth: false });
   }
 
   refresh(refreshToken: string): Promise<TokenResponse> {
-    return this.request("POST", "/api/auth/refresh", { refresh_token: refreshToken }, false);
+    return this.request("POST", "/api/auth/refresh", { refresh_token: refreshToken }, { auth: false });
   }
 
   logout(refreshToken: string): Promise<void> {
-    return this.request("POST", "/api/auth/logout", { refresh_token: refreshToken }, false);
+    return this.request("POST", "/api/auth/logout", { refresh_token: refreshToken }, { auth: false });
   }
 
   me(token?: string): Promise<User> {
-    return this.request("GET", "/api/users/me", undefined, true, token);
+    return this.request("GET", "/api/users/me", undefined, token === undefined ? {} : { token });
   }
 
   rooms(): Promise<RoomSummary[]> {
@@ -161,21 +185,24 @@ export class Api {
     return this.request("GET", `/api/users?${params}`);
   }
 
+  /** Messages of the caller's rooms that contain every term of `q` (SPEC §3), newest first. */
+  search(query: SearchQuery, signal?: AbortSignal): Promise<SearchPage> {
+    const params = new URLSearchParams({ q: query.q, limit: String(query.limit) });
+    if (query.roomId !== null) params.set("room_id", query.roomId);
+    if (query.cursor !== null) params.set("cursor", query.cursor);
+    return this.request("GET", `/api/search?${params}`, undefined, signal ? { signal } : {});
+  }
+
   /** The direct-message room with this user: the same room whichever of the two asks. */
   openDm(username: string): Promise<Room> {
     return this.request("POST", "/api/dms", { username });
   }
 
-  private async request<T>(
-    method: string,
-    path: string,
-    body?: unknown,
-    auth = true,
-    tokenOverride?: string,
-  ): Promise<T> {
+  private async request<T>(method: string, path: string, body?: unknown, options: RequestOptions = {}): Promise<T> {
+    const { auth = true, token: tokenOverride, signal } = options;
     const token = tokenOverride ?? (auth ? this.getToken() : null);
     try {
-      return await this.send<T>(method, path, body, token);
+      return await this.send<T>(method, path, body, token, signal);
     } catch (err) {
       if (!(err instanceof ApiError) || err.status !== 401 || !auth || tokenOverride !== undefined) throw err;
       let renewed: string | null;
@@ -189,7 +216,7 @@ export class Api {
         throw err;
       }
       try {
-        return await this.send<T>(method, path, body, renewed);
+        return await this.send<T>(method, path, body, renewed, signal);
       } catch (again) {
         if (again instanceof ApiError && again.status === 401) this.onUnauthorized();
         throw again;
@@ -197,7 +224,13 @@ export class Api {
     }
   }
 
-  private async send<T>(method: string, path: string, body: unknown, token: string | null): Promise<T> {
+  private async send<T>(
+    method: string,
+    path: string,
+    body: unknown,
+    token: string | null,
+    signal: AbortSignal | undefined,
+  ): Promise<T> {
     const headers: Record<string, string> = { Accept: "application/json" };
     if (body !== undefined) headers["Content-Type"] = "application/json";
     if (token) headers.Authorization = `Bearer ${token}`;
@@ -207,17 +240,37 @@ export class Api {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
+        signal,
       });
-    } catch {
+    } catch (err) {
+      if (signal?.aborted) throw err; // given up on purpose: not a network failure
       throw new ApiError(0, "Cannot reach the server. Check your connection and try again.");
     }
     if (response.status === 204) return undefined as T;
     const payload: unknown = await response.json().catch(() => null);
     if (!response.ok) {
       const record = (payload ?? {}) as { detail?: unknown; rate_limit_info?: RateLimitInfo };
-      const detail = typeof record.detail === "string" ? record.detail : `Request failed (${response.status})`;
-      throw new ApiError(response.status, detail, record.rate_limit_info ?? null);
+      const detail = errorDetail(record.detail) ?? `Request failed (${response.status})`;
+      const retryAfter = Number.parseInt(response.headers.get("Retry-After") ?? "", 10);
+      throw new ApiError(
+        response.status,
+        detail,
+        record.rate_limit_info ?? null,
+        Number.isFinite(retryAfter) ? retryAfter : null,
+      );
     }
     return payload as T;
   }
+}
+
+/** The server's `detail`: a sentence, or FastAPI's list of validation errors (the first one's `msg`). */
+function errorDetail(detail: unknown): string | null {
+  if (typeof detail === "string") return detail;
+  if (Array.isArray(detail)) {
+    const first: unknown = detail[0];
+    if (typeof first === "object" && first !== null && typeof (first as { msg?: unknown }).msg === "string") {
+      return (first as { msg: string }).msg;
+    }
+  }
+  return null;
 }

@@ -1,10 +1,10 @@
 // One room on the user connection (SPEC §4b): its subscription, recovered with since_seq
 // after any drop, typing and presence, members. Messages and their updates go into the store
-// through `RoomLog`; sends, edits, deletes and reactions wait for their answer in `Outgoing`.
+// through `RoomLog`; history over REST, and jumps to a message, through `Scrollback`; sends,
+// edits, deletes and reactions wait for their answer in `Outgoing`.
 // The socket itself (reconnect, heartbeat, tokens) is the `UserConnection`'s; components only
 // read the store.
 import type { Clock } from "./clock";
-import { hasOlder } from "./history";
 import {
   withRoomId,
   type ClientFrame,
@@ -20,12 +20,11 @@ import { withMemberChange, withProfile } from "./members";
 import { Outgoing, addUser } from "./outbox";
 import { RoomLog } from "./roomlog";
 import { readUpTo } from "./roomlist";
+import { Scrollback } from "./scrollback";
 import type { ConnectionStatus, RoomState, Store } from "./store";
 import { TypingNotifier, TypingTracker } from "./typing";
 
 export type { SocketLike } from "./options";
-
-export const HISTORY_PAGE = 50;
 
 export const NOT_A_MEMBER = "You are not a member of this room";
 
@@ -68,6 +67,7 @@ export class RoomClient {
   private state: SubscriptionState = "idle";
   private readonly outgoing: Outgoing;
   private readonly log: RoomLog;
+  private readonly history: Scrollback;
   /** Bumped by every subscription and its end: a catch-up of an older one stops. */
   private generation = 0;
   private readonly typing: TypingTracker;
@@ -80,6 +80,7 @@ export class RoomClient {
     this.clock = options.clock;
     this.fetchers = options;
     this.log = new RoomLog(this.store, this.roomId);
+    this.history = new Scrollback(this.store, this.roomId, this.log, options.fetchPage);
     this.outgoing = new Outgoing({
       clock: this.clock,
       ackTimeoutMs: options.ackTimeoutMs,
@@ -100,10 +101,16 @@ export class RoomClient {
     return this.state;
   }
 
-  /** Queue a message (a reply when `replyTo` is given); sent now when live, else once subscribed again. */
+  /**
+   * Queue a message (a reply when `replyTo` is given); sent now when live, else once subscribed
+   * again. It shows at the end of the room: a reader far back in the history is taken there.
+   */
   send(content: string, replyTo: Message | null = null): string | null {
     const clientId = this.outgoing.send(content, replyTo);
-    if (clientId !== null) this.notifier.reset();
+    if (clientId !== null) {
+      this.notifier.reset();
+      if (this.room().jump !== null) this.history.leave();
+    }
     return clientId;
   }
 
@@ -160,17 +167,24 @@ export class RoomClient {
     return true;
   }
 
-  async loadOlder(): Promise<void> {
-    const room = this.room();
-    const first = room.messages[0];
-    if (room.loadingOlder || first === undefined || !hasOlder(room.messages)) return;
-    this.update((r) => ({ ...r, loadingOlder: true }));
-    try {
-      const page = await this.fetchers.fetchPage(this.roomId, { before: first.seq, limit: HISTORY_PAGE });
-      this.log.older(page.messages);
-    } catch {
-      this.update((r) => ({ ...r, loadingOlder: false, notice: "Could not load older messages." }));
-    }
+  /** Older messages above those on screen. */
+  loadOlder(): Promise<void> {
+    return this.history.older();
+  }
+
+  /** Newer messages below a jump's window, until it meets the live messages. */
+  loadNewer(): Promise<void> {
+    return this.history.newer();
+  }
+
+  /** Show the room at the message `seq`, highlighted, however far back it is. */
+  jumpTo(seq: number): Promise<void> {
+    return this.history.jumpTo(seq);
+  }
+
+  /** Back from a jump to the newest messages. */
+  showNewest(): void {
+    this.history.leave();
   }
 
   /** The member list from the server; `member_changed` and `user_updated` keep it live after. */
@@ -237,10 +251,12 @@ export class RoomClient {
     if (this.state === "idle") this.setStatus(status.kind === "live" ? { kind: "connecting" } : status);
   }
 
-  /** The room leaves the screen: the others stop seeing us type. */
+  /** The room leaves the screen: the others stop seeing us type; back there, it opens at the newest. */
   close(): void {
     this.notifier.stop();
     this.end(this.state === "removed" ? "removed" : "idle");
+    this.history.leave();
+    this.update((r) => (r.focus === null ? r : { ...r, focus: null }));
   }
 
   frame(frame: RoomServerFrame): void {

@@ -48,6 +48,11 @@ export class LogCursor {
  */
 export class MessageVersions {
   private readonly seen = new Map<string, number>();
+  /**
+   * The newest state of messages outside the loaded run when it arrived: a page of history
+   * read before that change reaches us after it, and must not bring the older state back.
+   */
+  private readonly parked = new Map<string, Message>();
 
   /**
    * `states` merged into `existing` (ascending by seq), each taken when `version` (the seq of
@@ -74,7 +79,10 @@ export class MessageVersions {
       if (v < baseline) continue;
       this.seen.set(state.id, v);
       accepted.push(state);
-      if (known === undefined && first !== undefined && state.seq < first) continue;
+      if (known === undefined && first !== undefined && state.seq < first) {
+        this.park(state);
+        continue;
+      }
       if (known !== undefined && sameState(known, state)) continue;
       current.set(state.id, state);
       changed = true;
@@ -84,6 +92,41 @@ export class MessageVersions {
     if (!inserted) return { messages: existing.map((m) => current.get(m.id) ?? m), accepted };
     return { messages: [...current.values()].sort((a, b) => a.seq - b.seq), accepted };
   }
+
+  /** A page of history as it stands now: messages changed since they were parked take that state. */
+  current(page: readonly Message[]): Message[] {
+    if (this.parked.size === 0) return page as Message[];
+    return page.map((m) => {
+      const state = this.parked.get(m.id);
+      if (state === undefined) return m;
+      this.parked.delete(m.id);
+      return state;
+    });
+  }
+
+  private park(state: Message): void {
+    this.parked.delete(state.id);
+    this.parked.set(state.id, state);
+    // Bounded: the oldest parked state goes first (a reader rarely pages that far back).
+    if (this.parked.size > MAX_PARKED) this.parked.delete(this.parked.keys().next().value as string);
+  }
+}
+
+const MAX_PARKED = 1000;
+
+/** The messages of `existing` that are among `states` take that state; nothing is inserted. */
+export function replaceKnown(existing: Message[], states: readonly Message[]): Message[] {
+  if (existing.length === 0 || states.length === 0) return existing;
+  const byId = new Map<string, Message>();
+  for (const s of states) byId.set(s.id, s);
+  let changed = false;
+  const next = existing.map((m) => {
+    const state = byId.get(m.id);
+    if (state === undefined || sameState(m, state)) return m;
+    changed = true;
+    return state;
+  });
+  return changed ? next : existing;
 }
 
 export function sameState(a: Message, b: Message): boolean {

@@ -1,6 +1,9 @@
-// A room's confirmed messages: always ascending by `seq`, each seq once. Live new messages and
-// older pages go through `mergeBySeq`, so nothing shows twice; newer states of messages already
-// shown (edits, deletes, reactions) replace them through `MessageVersions` (events.ts).
+// A room's confirmed messages: always ascending by `seq`, each seq once, a run without holes
+// (every message between the first and the last is there). Live new messages and older pages
+// go through `mergeBySeq`, so nothing shows twice; newer states of messages already shown
+// (edits, deletes, reactions) replace them through `MessageVersions` (events.ts). A window of
+// history far from the live end (a jump to a message) is a run of its own until it overlaps
+// the live one: `joinRuns`.
 import type { Message } from "./protocol";
 
 export function mergeBySeq(existing: readonly Message[], incoming: readonly Message[]): Message[] {
@@ -37,4 +40,26 @@ function isAscending(messages: readonly Message[]): boolean {
 export function hasOlder(messages: readonly Message[]): boolean {
   const first = messages[0];
   return first !== undefined && first.seq > 1;
+}
+
+/** The run reaches `seq`: a message with that seq, if the room has one, is loaded. */
+export function covers(messages: readonly Message[], seq: number): boolean {
+  const first = messages[0];
+  const last = messages[messages.length - 1];
+  return first !== undefined && last !== undefined && first.seq <= seq && seq <= last.seq;
+}
+
+/**
+ * Two runs of the room's messages as one, once they overlap: then no message can lie between
+ * them. Null while they do not (seqs have gaps, updates take seqs too: runs that merely look
+ * adjacent may not be). Where both hold a message, `live`'s state stays: it is kept current.
+ */
+export function joinRuns(live: readonly Message[], window: readonly Message[]): Message[] | null {
+  const liveFirst = live[0];
+  const windowFirst = window[0];
+  const liveLast = live[live.length - 1];
+  const windowLast = window[window.length - 1];
+  if (!liveFirst || !windowFirst || !liveLast || !windowLast) return null;
+  if (windowLast.seq < liveFirst.seq || liveLast.seq < windowFirst.seq) return null;
+  return mergeBySeq(live, window);
 }

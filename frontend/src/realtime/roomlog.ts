@@ -1,11 +1,14 @@
 // Everything the server says about a room's messages goes into the store through here: the
 // `connected` snapshot and its `changes`, live new messages and updates, pages of the log
-// (`GET …/events`) and older history. It keeps the log cursor (the next since_seq), the
-// version of each message, reply quotes and the room list's preview in step.
-import { LogCursor, MessageVersions, refreshReplies } from "./events";
-import { mergeBySeq } from "./history";
+// (`GET …/events`), older history, and the window of history around a message far from the
+// live end (`RoomState.jump`). It keeps the log cursor (the next since_seq), the version of
+// each message, reply quotes and the room list's preview in step.
+import { LogCursor, MessageVersions, refreshReplies, replaceKnown } from "./events";
+import { joinRuns, mergeBySeq } from "./history";
 import type { ConnectedData, EventPage, Message, MessageUpdated } from "./protocol";
-import type { RoomState, Store } from "./store";
+import type { JumpWindow, RoomState, Store } from "./store";
+
+let nextWindowId = 1;
 
 export class RoomLog {
   private readonly versions = new MessageVersions();
@@ -38,6 +41,11 @@ export class RoomLog {
     this.applyStates(states, lastSeq);
     if (data.recovered !== false) this.cursor.reach(lastSeq);
     this.touchSummary(states, lastSeq);
+    // The first live run may meet a window read before it; if not, the window reads on to it.
+    this.update((r) => {
+      const joined = joinWindow(r);
+      return joined.jump?.atEnd ? { ...joined, jump: { ...joined.jump, atEnd: false } } : joined;
+    });
     return states;
   }
 
@@ -98,7 +106,47 @@ export class RoomLog {
 
   /** Older history (`before_seq`): current states of messages not loaded yet. */
   older(messages: readonly Message[]): void {
-    this.update((r) => ({ ...r, messages: mergeBySeq(r.messages, messages), loadingOlder: false }));
+    const page = this.versions.current(messages);
+    this.update((r) => ({ ...r, messages: mergeBySeq(r.messages, page), loadingOlder: false }));
+  }
+
+  /**
+   * The history around a message (`before_seq` and `after_seq` pages): it joins the live run
+   * when the two overlap, else it is shown apart, a new window. `reachedEnd`: the server had
+   * nothing newer.
+   */
+  window(messages: readonly Message[], reachedEnd: boolean): void {
+    const page = mergeBySeq([], this.versions.current(messages));
+    const id = nextWindowId++;
+    this.update((r) => {
+      const atEnd = reachedEnd && r.messages.length === 0;
+      return joinWindow({ ...r, jump: { id, messages: page, loadingOlder: false, loadingNewer: false, atEnd } });
+    });
+  }
+
+  /** A page before (`older`) or after the window `id`; a newer one may bring it to the live run. */
+  extendWindow(id: number, direction: "older" | "newer", messages: readonly Message[], reachedEnd = false): void {
+    const page = this.versions.current(messages);
+    this.updateWindow(id, (r, jump) => {
+      const merged = mergeBySeq(jump.messages, page);
+      if (direction === "older") return { ...r, jump: { ...jump, messages: merged, loadingOlder: false } };
+      // Nothing after the window, yet the live run starts after it: they meet, whatever the seqs say.
+      if (reachedEnd && page.length === 0 && r.messages.length > 0) {
+        return { ...r, messages: mergeBySeq(r.messages, jump.messages), jump: null };
+      }
+      const grown = { ...jump, messages: merged, loadingNewer: false, atEnd: reachedEnd && r.messages.length === 0 };
+      return joinWindow({ ...r, jump: grown });
+    });
+  }
+
+  windowLoading(id: number, direction: "older" | "newer", loading: boolean): void {
+    const field = direction === "older" ? "loadingOlder" : "loadingNewer";
+    this.updateWindow(id, (r, jump) => (jump[field] === loading ? r : { ...r, jump: { ...jump, [field]: loading } }));
+  }
+
+  /** Back to the live run. */
+  leaveWindow(): void {
+    this.update((r) => (r.jump === null ? r : { ...r, jump: null }));
   }
 
   /** The connection is gone: events seen ahead of a gap are sent again after since_seq. */
@@ -113,8 +161,14 @@ export class RoomLog {
       // A reply's parent may be older than the loaded window: its quote follows all the same.
       const messages = refreshReplies(applied, accepted);
       const outbox = refreshReplies(r.outbox, accepted);
-      return messages === r.messages && outbox === r.outbox ? r : { ...r, messages, outbox };
+      // The window shows older messages: they change too, but a new message never lands in it.
+      const jump = r.jump && withMessages(r.jump, refreshReplies(replaceKnown(r.jump.messages, accepted), accepted));
+      return messages === r.messages && outbox === r.outbox && jump === r.jump ? r : { ...r, messages, outbox, jump };
     });
+  }
+
+  private updateWindow(id: number, fn: (room: RoomState, jump: JumpWindow) => RoomState): void {
+    this.update((r) => (r.jump === null || r.jump.id !== id ? r : fn(r, r.jump)));
   }
 
   private room(): RoomState {
@@ -138,4 +192,15 @@ export class RoomLog {
       return last === s.last_message && lastSeq === s.last_seq ? s : { ...s, last_message: last, last_seq: lastSeq };
     });
   }
+}
+
+function withMessages(jump: JumpWindow, messages: Message[]): JumpWindow {
+  return messages === jump.messages ? jump : { ...jump, messages };
+}
+
+/** A window that overlaps the live run becomes part of it: one run, the live room as usual. */
+function joinWindow(room: RoomState): RoomState {
+  if (room.jump === null) return room;
+  const joined = joinRuns(room.messages, room.jump.messages);
+  return joined === null ? room : { ...room, messages: joined, jump: null };
 }

@@ -2,6 +2,7 @@
 // Immutable snapshots, so React reads it with useSyncExternalStore.
 import type { Member } from "./api";
 import type { Message, RemovalReason, ReplyRef, RoomInfo, RoomSummary, UserInfo, UserRef } from "./protocol";
+import { EMPTY_SEARCH, type SearchState } from "./search";
 
 export type { RoomSummary } from "./protocol";
 export type User = UserInfo;
@@ -51,10 +52,29 @@ export type PendingAction = ActionIntent & {
   created_at: number;
 };
 
+/**
+ * History around a message far from the live end (a search result, a reply's original): a run
+ * of its own, read over REST both ways, shown instead of the live messages until the two meet
+ * (then it joins them) or the reader goes back to the newest. The live run stays live meanwhile.
+ */
+export interface JumpWindow {
+  /** Tells a window from the one that replaced it, for answers to an older one's requests. */
+  id: number;
+  messages: Message[];
+  loadingOlder: boolean;
+  loadingNewer: boolean;
+  /** Nothing newer to read for now: no live run yet to meet (not subscribed). */
+  atEnd: boolean;
+}
+
 export interface RoomState {
   status: ConnectionStatus;
   me: { id: string; username: string } | null;
+  /** The live run: the newest messages, and as far back as was read. */
   messages: Message[];
+  jump: JumpWindow | null;
+  /** The message to bring into view and highlight; a new `nonce` for each time it is asked. */
+  focus: { seq: number; nonce: number } | null;
   outbox: OutgoingMessage[];
   actions: PendingAction[];
   /**
@@ -84,6 +104,8 @@ export interface AppState {
   dmPeers: Readonly<Record<string, User>>;
   /** Why the room that was on screen went away (removed, deleted, left), until dismissed. */
   roomNotice: string | null;
+  /** The message search panel: what is asked, and what came back (search.ts). */
+  search: SearchState;
 }
 
 export interface KeyValueStorage {
@@ -104,6 +126,8 @@ export const EMPTY_ROOM: RoomState = Object.freeze({
   status: { kind: "connecting" },
   me: null,
   messages: [],
+  jump: null,
+  focus: null,
   outbox: [],
   actions: [],
   lastSeq: null,
@@ -135,6 +159,7 @@ export class Store {
       drafts: {},
       dmPeers: {},
       roomNotice: null,
+      search: EMPTY_SEARCH,
     };
     const saved = this.loadJson<SavedDrafts>(DRAFTS_KEY);
     if (saved && this.state.session?.user.id === saved.owner) {
@@ -219,6 +244,7 @@ export class Store {
       drafts: {},
       dmPeers: {},
       roomNotice: null,
+      search: EMPTY_SEARCH,
     });
   }
 
@@ -226,7 +252,12 @@ export class Store {
   expireSession(notice: string): void {
     if (this.state.session === null) return;
     this.storage?.removeItem(SESSION_KEY);
-    this.set({ session: null, notice, roomStates: {} });
+    this.set({ session: null, notice, roomStates: {}, search: EMPTY_SEARCH });
+  }
+
+  updateSearch(update: (search: SearchState) => SearchState): void {
+    const search = update(this.state.search);
+    if (search !== this.state.search) this.set({ search });
   }
 
   setNotice(notice: string | null): void {

@@ -106,3 +106,23 @@ export function message(seq: number, sender = "u-bob", extra: Partial<Message> =
     ...extra,
   };
 }
+
+/**
+ * `GET /api/rooms/{id}/messages` over a room's messages, as the server answers it: ascending;
+ * `before` the newest below it, `after` the oldest above it, else the newest.
+ */
+export function messagePage(
+  all: readonly Message[],
+  page: { before?: number; after?: number; limit?: number },
+): { messages: Message[]; has_more: boolean } {
+  const limit = page.limit ?? 50;
+  const sorted = [...all].sort((a, b) => a.seq - b.seq);
+  if (page.after !== undefined) {
+    const after = page.after;
+    const newer = sorted.filter((m) => m.seq > after);
+    return { messages: newer.slice(0, limit), has_more: newer.length > limit };
+  }
+  const before = page.before;
+  const older = before === undefined ? sorted : sorted.filter((m) => m.seq < before);
+  return { messages: older.slice(-limit), has_more: older.length > limit };
+}
