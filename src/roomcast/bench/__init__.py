@@ -7,5 +7,9 @@ sender, `report` prints the tables, `scenarios` names the scenarios (S1-S4) and 
 sockets, `cli` parses the command line, `extra` checks the "bench" extra first. `baselines`
 holds the servers roomcast is compared with; `server_comparison` (`roomcast bench servers`)
 and `scaled_mode` (`roomcast bench scaled`) run `roomcast bench` against roomcast under other
-ASGI servers and in scaled mode. Nothing here is imported by `roomcast serve`.
+ASGI servers and in scaled mode (`postgres` makes their PostgreSQL databases). `search`
+(`roomcast bench search`) measures full-text search instead: `corpus` writes the text,
+`search_rows` the rows, `search_databases` fills SQLite and PostgreSQL, `search_queries` and
+`search_writes` time the store's queries and the group commit, `search_report` prints them.
+Nothing here is imported by `roomcast serve`.
 """

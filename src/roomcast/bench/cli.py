@@ -2,7 +2,8 @@
 and the baselines of `roomcast.bench.baselines`, each started here pinned to core 0 (the
 generator runs on core 1), or against a running server (`--url`); S4 (user connections) runs
 on roomcast alone. `roomcast bench servers` and `roomcast bench scaled` are the comparisons of
-`server_comparison` and `scaled_mode`, which drive this command.
+`server_comparison` and `scaled_mode`, which drive this command; `roomcast bench search`
+(`search`) measures full-text search on a filled database instead.
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "of 100: msg/s at p99 < 100 ms, room_activity frames/s, memory per user connection; roomcast "
         "only). See docs/performance.md.",
         epilog="Comparisons built on it: `roomcast bench servers` (roomcast under each ASGI server) and "
-        "`roomcast bench scaled` (PostgreSQL, the Redis hop, two workers); each has its own --help.",
+        "`roomcast bench scaled` (PostgreSQL, the Redis hop, two workers); `roomcast bench search` measures "
+        "full-text search on SQLite and PostgreSQL filled with 1M messages. Each has its own --help.",
     )
     parser.add_argument("scenarios", nargs="*", default=[], help="S1, S2, S3, S4, or none with --rooms/--users")
     parser.add_argument("--quick", action="store_true", help="scaled-down scenarios for a quick look")
@@ -332,6 +334,10 @@ def main(argv: list[str]) -> int:
         from roomcast.bench.scaled_mode import main as scaled_main
 
         return scaled_main(argv[1:])
+    if argv[:1] == ["search"]:
+        from roomcast.bench.search import main as search_main
+
+        return search_main(argv[1:])
     args = parse_args(argv)
     problem = missing_extra(needed_modules(args))
     if problem is not None:

@@ -24,21 +24,16 @@ import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type informat
 import redis.asyncio as redis
 
 from roomcast.bench.extra import GENERATOR, missing_extra
+from roomcast.bench.postgres import POSTGRES, database_url, recreate_database
 from roomcast.bench.server_comparison import measure
 from roomcast.config import redact_url
 
-POSTGRES = os.environ.get("ROOMCAST_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
 REDIS = os.environ.get("ROOMCAST_BENCH_REDIS", "redis://127.0.0.1:6379/5")
 DATABASE = "roomcast_bench"
 
 
 async def fresh_stores() -> None:
-    admin = await asyncpg.connect(POSTGRES + "/postgres")
-    try:
-        await admin.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        await admin.execute(f"CREATE DATABASE {DATABASE}")
-    finally:
-        await admin.close()
+    await recreate_database(DATABASE)
     client = redis.from_url(REDIS)
     try:
         await client.flushdb()
@@ -58,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     if problem is not None:
         print(problem, file=sys.stderr)
         return 2
-    database = {"DATABASE_URL": f"postgresql+asyncpg://{POSTGRES.split('://', 1)[1]}/{DATABASE}"}
+    database = {"DATABASE_URL": database_url(DATABASE)}
     with_redis = {**database, "REDIS_URL": REDIS}
     runs = [
         ("roomcast, 1 worker, PostgreSQL, in-process backend", ["roomcast", "serve"], database, True),
