@@ -144,6 +144,7 @@ class SqliteSearchDatabase:
                 began = time.perf_counter()
                 db.execute("BEGIN")
                 db.execute("INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')")
+                db.execute("INSERT INTO messages_fts (messages_fts) VALUES ('optimize')")  # as migration 0005
                 db.execute(insert_trigger[0])
                 db.execute("COMMIT")
                 times.index = time.perf_counter() - began

