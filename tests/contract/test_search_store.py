@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from roomcast.storage.models import utcnow
 from roomcast.storage.records import DELETED, EDITED, CommitResult, Draft, MessageDraft, MessageRecord, UpdateDraft
 from roomcast.storage.rooms import SqlRoomStore
-from roomcast.storage.search import SearchQuery, SearchStore, search_store
+from roomcast.storage.search import PostgresSearchStore, SearchQuery, SearchStore, search_store
 from roomcast.storage.writer import BatchStore, batch_store
 from tests.contract.seed import add_user
 
@@ -103,33 +103,43 @@ async def test_matches_words_and_parts_of_words_in_any_script(
     assert sorted(found) == sorted(expected)
 
 
+def plans(world: World) -> list[SearchStore]:
+    """The store as the app builds it; on PostgreSQL also with a walk of the newest 3 messages
+    only, so that a page is made of the walk's matches and the trigram index's."""
+    if world.engine.dialect.name != "postgresql":
+        return [world.search]
+    return [world.search, PostgresSearchStore(world.engine, recent=3)]
+
+
 async def test_newest_first_and_paging_repeats_and_skips_nothing(world: World) -> None:
     first, second = await world.room("alice", "bob"), await world.room("bob", "alice")
-    sent: list[MessageRecord] = []
-    for index in range(25):
-        room = first if index % 3 else second
-        sent += await world.send(room, "bob", f"needle {index}")
-        await world.send(room, "bob", "hay")
-    newest_first = [m.content for m in reversed(sent)]
     alice = world.users["alice"]
+    for run, store in enumerate(plans(world)):
+        needle = f"needle{run}"
+        sent: list[MessageRecord] = []
+        for index in range(25):
+            room = first if index % 3 else second
+            sent += await world.send(room, "bob", f"{needle} {index}")
+            await world.send(room, "bob", "hay")
+        newest_first = [m.content for m in reversed(sent)]
 
-    seen: list[str] = []
-    after: uuid.UUID | None = None
-    pages = 0
-    while True:
-        page = await world.search.search(alice, SearchQuery(("needle",), 10, None, after))
-        seen += [m.content for m in page.results]
-        pages += 1
-        if pages == 1:  # written between two pages: newer than the page, never on a later one
-            await world.send(first, "bob", "needle late")
-        if not page.more:
-            break
-        after = page.results[-1].id
-    assert pages == 3
-    assert seen == newest_first
-    results = (await world.search.search(alice, SearchQuery(("needle",), 3))).results
-    assert [m.content for m in results] == ["needle late", *newest_first[:2]]
-    assert all(m.sender_username == "bob" and m.seq > 0 for m in results), "whole messages, with their seq"
+        seen: list[str] = []
+        after: uuid.UUID | None = None
+        pages = 0
+        while True:
+            page = await store.search(alice, SearchQuery((needle,), 10, None, after))
+            seen += [m.content for m in page.results]
+            pages += 1
+            if pages == 1:  # written between two pages: newer than the page, never on a later one
+                await world.send(first, "bob", f"{needle} late")
+            if not page.more:
+                break
+            after = page.results[-1].id
+        assert pages == 3
+        assert seen == newest_first
+        results = (await store.search(alice, SearchQuery((needle,), 3))).results
+        assert [m.content for m in results] == [f"{needle} late", *newest_first[:2]]
+        assert all(m.sender_username == "bob" and m.seq > 0 for m in results), "whole messages, with their seq"
 
 
 async def test_a_room_filter_narrows_to_that_room(world: World) -> None:
@@ -171,6 +181,9 @@ async def test_only_rooms_the_user_is_in_now(world: World) -> None:
     assert await world.find("eve", "words") == [], "not a member: nothing, not even the public room"
     assert await world.find("eve", "words", room_id=private) == []
 
+    for store in plans(world):
+        bobs = (await store.search(world.users["bob"], SearchQuery(("words",), 10))).results
+        assert [m.content for m in bobs] == ["public words here"]
     assert await world.rooms.delete_participant(public, world.users["bob"])
     assert await world.find("bob", "words") == [], "a room left stops matching"
     assert await world.find("bob", "words", room_id=public) == []
