@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from tests.conftest import LiveServer, User
+from tests.conftest import PASSWORD, LiveServer, User
 from tests.events_helpers import MESSAGE_KEYS, UNLIMITED, Rest
 
 
@@ -132,3 +132,23 @@ async def test_search_rate_limit(start_server) -> None:
     assert int(limited.headers["Retry-After"]) > 0
     assert "too often" in limited.json()["detail"]
     assert (await search(live, bob, q="third")).status_code == 200, "each user has their own window"
+
+
+async def test_a_removed_member_and_a_revoked_session_find_nothing(start_server) -> None:
+    live = await start_server(**UNLIMITED)
+    assert live.http is not None
+    alice = await live.user()
+    bob = await live.user(via_login=True)
+    room = await live.room(alice, bob)
+    await Rest(live, room["id"]).post(alice, "the removal notice")
+    assert await contents(live, bob, "removal") == ["the removal notice"]
+
+    removed = await live.http.delete(f"/api/rooms/{room['id']}/members/{bob.id}", headers=alice.headers)
+    assert removed.status_code == 204, removed.text
+    assert await contents(live, bob, "removal") == [], "removed by the owner: the room stops matching"
+
+    pair = (await live.http.post("/api/auth/login", json={"username": alice.username, "password": PASSWORD})).json()
+    signed_in = User(alice.id, alice.username, pair["access_token"])
+    assert await contents(live, signed_in, "removal") == ["the removal notice"]
+    assert (await live.http.post("/api/auth/logout", json={"refresh_token": pair["refresh_token"]})).status_code == 204
+    assert (await search(live, signed_in, q="removal")).status_code == 401, "a revoked session's token searches nothing"
