@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,24 @@ async def make_backends(kind: str) -> AsyncIterator[Callable[..., Awaitable[Back
     yield make
     for backends in reversed(built):
         await backends.close()
+
+
+@pytest.fixture
+async def instances() -> AsyncIterator[Callable[..., Awaitable[Backends]]]:
+    """Redis backends: every call is another instance sharing one flushed database."""
+    url = redis_url()
+    await flush(url)
+    built: list[Backends] = []
+
+    async def make(url: str = url) -> Backends:
+        backends = await create_redis_backends(load_settings(redis_url=url, jwt_secret=SECRET))
+        built.append(backends)
+        return backends
+
+    yield make
+    for backends in reversed(built):
+        with contextlib.suppress(Exception):
+            await backends.close()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -19,23 +18,6 @@ from tests.contract.conftest import SECRET, flush
 from tests.contract.env import OwnRedis, free_port, redis_url
 
 pytestmark = pytest.mark.redis
-
-
-@pytest.fixture
-async def instances() -> AsyncIterator[Callable[..., Awaitable[Backends]]]:
-    url = redis_url()
-    await flush(url)
-    built: list[Backends] = []
-
-    async def make(url: str = url) -> Backends:
-        backends = await create_redis_backends(load_settings(redis_url=url, jwt_secret=SECRET))
-        built.append(backends)
-        return backends
-
-    yield make
-    for backends in reversed(built):
-        with contextlib.suppress(Exception):
-            await backends.close()
 
 
 async def wait_for(predicate: Callable[[], bool], timeout: float = 5) -> None:

@@ -161,3 +161,26 @@ def test_bench_s4_refuses_a_mix_and_an_impossible_layout() -> None:
     done = subprocess.run(layout, cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2, done.stdout + done.stderr
     assert "30 subscriptions per user, but only 20 rooms" in done.stderr, done.stderr
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_bench_scaled_runs_both_modes_in_one_run() -> None:
+    """--scaled: the same scenario against roomcast embedded and on PostgreSQL + Redis, compared."""
+    from tests.contract.env import postgres_url, redis_url
+
+    server = postgres_url().replace("postgresql+asyncpg://", "postgresql://").rsplit("/", 1)[0]
+    command = [
+        sys.executable, "-m", "roomcast", "bench", "--rooms", "2", "--users", "3", "--rates", "20",
+        "--duration", "1", "--drain", "5", "--slo", "60000", "--no-pin", "--quiet", "--scaled",
+    ]  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env |= {"ROOMCAST_BENCH_POSTGRES": server, "ROOMCAST_BENCH_REDIS": redis_url()}
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
+    output = done.stdout
+    assert done.returncode == 0, output + done.stderr
+    assert "== custom on roomcast: 2 rooms x 3 users" in output, output
+    assert "== custom on roomcast-scaled: 2 rooms x 3 users" in output, output
+    rows = [line.split() for line in output.splitlines() if line.strip().startswith("20 ")]
+    assert len(rows) == 2 and all(row[4] == "0" for row in rows), output  # nothing lost in either mode
+    assert re.search(r"roomcast-scaled .* scaled/embedded = \d", output), output

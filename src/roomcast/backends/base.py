@@ -175,6 +175,16 @@ class DrainBarrier(Protocol):
     async def close(self) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class RoomPush:
+    """One room's share of a committed batch for its recent cache (`RecentCache.push`)."""
+
+    room_id: str
+    entries: Sequence[CacheEntry]
+    first_seq: int
+    last_seq: int
+
+
 @dataclass(slots=True)
 class Backends:
     pubsub: PubSub
@@ -185,6 +195,17 @@ class Backends:
     drain: DrainBarrier
     kind: str
     health: Callable[[], Awaitable[dict[str, object]]]
+
+    async def announce(
+        self, pushes: Sequence[RoomPush], publications: Sequence[tuple[str, bytes]], size: int, ttl: int
+    ) -> None:
+        """What a committed batch leaves in the shared state: every room's cache push, then
+        every publication (as `PubSub.publish_many`). Another instance that receives one of the
+        publications finds the batch's cache entries already applied. A backend with a shared
+        store does it all in one round trip (the Redis backends pipeline it)."""
+        for push in pushes:
+            await self.cache.push(push.room_id, push.entries, push.first_seq, push.last_seq, size, ttl)
+        await self.pubsub.publish_many(publications)
 
     async def close(self) -> None:
         for part in (self.pubsub, self.presence, self.rate_limiter, self.cache, self.connections, self.drain):

@@ -31,6 +31,7 @@ from roomcast.bench.report import (
     summary,
 )
 from roomcast.bench.scenarios import (
+    ROOMCAST_KINDS,
     SCENARIOS,
     USER_CONNECTION_KINDS,
     Scenario,
@@ -40,7 +41,7 @@ from roomcast.bench.scenarios import (
     open_users,
 )
 
-MIX_KINDS = ("roomcast",)  # servers that edit and react (the baselines do neither)
+MIX_KINDS = ROOMCAST_KINDS  # servers that edit and react (the baselines do neither)
 # SPEC §4b: room_activity comes at most once a second per room and connection, so a step on user
 # connections waits this long after its drain for the frames its last messages still cause.
 ACTIVITY_SETTLE = 1.2
@@ -65,6 +66,18 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--targets",
         default="",
         help="comma list of roomcast,fastapi,socketio to start and measure (default: all available; S4 roomcast alone)",
+    )
+    parser.add_argument(
+        "--scaled",
+        action="store_true",
+        help="also run roomcast in scaled mode (PostgreSQL + Redis, one worker pinned like the embedded one) "
+        "in the same run: ROOMCAST_BENCH_POSTGRES and ROOMCAST_BENCH_REDIS say where (default: local)",
+    )
+    parser.add_argument(
+        "--previous",
+        metavar="SRC",
+        help="also run the previous build of roomcast, the package in source folder SRC (e.g. the src/ of a git "
+        "worktree), right after this build's, in every mode run: a before/after comparison in one run",
     )
     parser.add_argument("--url", help="measure a running server instead (http://127.0.0.1:8000)")
     parser.add_argument("--kind", choices=("roomcast", "fastapi", "socketio"), help="what --url runs")
@@ -98,6 +111,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     if not args.scenarios and not (args.rooms and args.users):
         parser.error("name a scenario (S1 S2 S3 S4) or give --rooms and --users")
     names = {name.upper() for name in args.scenarios}
+    if args.scaled and args.url:
+        parser.error("--scaled starts roomcast on PostgreSQL + Redis itself; it does not apply to --url")
+    if args.previous and args.url:
+        parser.error("--previous starts the previous build itself; it does not apply to --url")
+    if args.previous and not (Path(args.previous) / "roomcast" / "__main__.py").is_file():
+        parser.error(f"--previous {args.previous}: no roomcast package there (give the src/ folder of that build)")
     kinds = [args.kind] if args.url and args.kind else [k.strip() for k in args.targets.split(",") if k.strip()]
     if "S4" in names:
         others = [k for k in kinds if k not in USER_CONNECTION_KINDS]
@@ -137,8 +156,9 @@ def available_targets(requested: str) -> list[str]:
         if unknown:
             raise SystemExit(f"roomcast bench: unknown target(s) {unknown}; use {', '.join(KINDS)}")
         return kinds
-    # By default every server that can run here: the socketio baseline only with python-socketio.
-    return [kind for kind in KINDS if kind != "socketio" or not missing([SOCKETIO])]
+    # By default every server that can run here: the socketio baseline only with python-socketio;
+    # scaled mode with --scaled only (it needs PostgreSQL and Redis), the previous build with --previous.
+    return [kind for kind in ("roomcast", "fastapi", "socketio") if kind != "socketio" or not missing([SOCKETIO])]
 
 
 def needed_modules(args: argparse.Namespace) -> list[str]:
@@ -192,7 +212,9 @@ async def run_scenario(
         raise RuntimeError(f"{scenario.name} needs user connections (/ws?token=), which only roomcast has")
     else:
         progress(f"[{target_kind} {scenario.name}] starting the server")
-        target = await asyncio.to_thread(launch_target, target_kind, not args.no_pin, args.send_queue_limit)
+        target = await asyncio.to_thread(
+            launch_target, target_kind, not args.no_pin, args.send_queue_limit, args.previous
+        )
     tag = f"[{target.kind} {scenario.name}]"
     result = ScenarioResult(
         scenario.name,
@@ -295,10 +317,15 @@ async def run(args: argparse.Namespace) -> int:
     scenarios = build_scenarios(args)
     if args.url:
         kinds = [args.kind or "roomcast"]
-    elif args.mix and not args.targets:
-        kinds = list(MIX_KINDS)  # the baselines cannot run a mixed load
+    elif (args.mix or args.scaled) and not args.targets:
+        kinds = ["roomcast"]  # the baselines cannot run a mixed load; --scaled compares the two modes
     else:
-        kinds = available_targets(args.targets)
+        kinds = [kind for kind in available_targets(args.targets) if kind in ("roomcast", "fastapi", "socketio")]
+    if args.scaled and not args.url:
+        kinds.insert(kinds.index("roomcast") + 1 if "roomcast" in kinds else 0, "roomcast-scaled")
+    if args.previous:
+        for kind in [k for k in kinds if k in ("roomcast", "roomcast-scaled")]:
+            kinds.insert(kinds.index(kind) + 1, kind + "-previous")
     progress = Progress(args.quiet)
     results: list[ScenarioResult] = []
     failed = False

@@ -218,15 +218,19 @@ def scenario_footer(result: ScenarioResult) -> str:
     return "\n".join(lines)
 
 
+# What each target is compared with in the summary (the rest: roomcast embedded, this build).
+REFERENCE = {"roomcast-scaled-previous": "roomcast-scaled"}
+
+
 def summary(results: Sequence[ScenarioResult]) -> str:
     """roomcast against each baseline, scenario by scenario."""
     by_key = {(r.scenario, r.target): r for r in results}
     scenarios = list(dict.fromkeys(r.scenario for r in results))
     targets = list(dict.fromkeys(r.target for r in results))
-    lines = ["== summary (ratio = roomcast / baseline)"]
+    lines = ["== summary (ratio = roomcast / baseline; scaled / embedded; this build / previous: higher is better)"]
     for scenario in scenarios:
-        mine = by_key.get((scenario, "roomcast"))
         for target in targets:
+            mine = by_key.get((scenario, REFERENCE.get(target, "roomcast")))
             result = by_key.get((scenario, target))
             if result is None:
                 continue
@@ -235,18 +239,32 @@ def summary(results: Sequence[ScenarioResult]) -> str:
                 value = f"{kb:.1f} KB/socket" if kb is not None else "-"
                 ratio = ""
                 if mine is not None and target != "roomcast" and kb and mine.per_socket_kb is not None:
-                    ratio = f"  roomcast/this = {mine.per_socket_kb / kb:.2f} (lower is better)"
+                    ratio = f"  {mine.target}/this = {mine.per_socket_kb / kb:.2f} (lower is better)"
             else:
                 value = f"{result.best_rate:.0f} msg/s"
                 ratio = ""
-                if mine is not None and target != "roomcast":
+                if mine is not None and target == "roomcast-scaled":
+                    ratio = f"  scaled/embedded = {result.best_rate / mine.best_rate:.2f}" if mine.best_rate else ""
+                    ratio += scaled_p50(mine, result)
+                elif mine is not None and target != "roomcast":
                     ratio = (
-                        f"  roomcast/this = {mine.best_rate / result.best_rate:.2f}"
+                        f"  {mine.target}/this = {mine.best_rate / result.best_rate:.2f}"
                         if result.best_rate
                         else "  (this passed no step)"
                     )
-            lines.append(f"   {scenario:<4} {target:<18} {value:>14}{ratio}")
+            lines.append(f"   {scenario:<6} {target:<26} {value:>14}{ratio}")
     return "\n".join(lines)
+
+
+def scaled_p50(embedded: ScenarioResult, scaled: ScenarioResult) -> str:
+    """p50 of both modes at the lowest rate they both ran (issue 14's target: scaled < 5 ms at 1,000)."""
+    rates = {s.offered: s for s in embedded.steps if s.latencies_ms}
+    both = [(s.offered, rates[s.offered], s) for s in scaled.steps if s.latencies_ms and s.offered in rates]
+    if not both:
+        return ""
+    rate, mine, theirs = min(both, key=lambda item: item[0])
+    assert mine.latencies_ms is not None and theirs.latencies_ms is not None
+    return f"; p50 at {rate:.0f} msg/s {theirs.latencies_ms[0]:.1f} ms (embedded {mine.latencies_ms[0]:.1f})"
 
 
 def plot(results: Sequence[ScenarioResult], path: Path) -> Path | None:

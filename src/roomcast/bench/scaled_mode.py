@@ -17,28 +17,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 
 import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type information
 import redis.asyncio as redis
 
 from roomcast.bench.extra import GENERATOR, missing_extra
-from roomcast.bench.postgres import POSTGRES, database_url, recreate_database
+from roomcast.bench.postgres import POSTGRES, database_url
 from roomcast.bench.server_comparison import measure
+from roomcast.bench.stores import REDIS, fresh_stores
 from roomcast.config import redact_url
 
-REDIS = os.environ.get("ROOMCAST_BENCH_REDIS", "redis://127.0.0.1:6379/5")
 DATABASE = "roomcast_bench"
-
-
-async def fresh_stores() -> None:
-    await recreate_database(DATABASE)
-    client = redis.from_url(REDIS)
-    try:
-        await client.flushdb()
-    finally:
-        await client.aclose()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     for name, command, env, pinned in runs:
         try:
-            asyncio.run(fresh_stores())
+            asyncio.run(fresh_stores(DATABASE))
         except (OSError, asyncpg.PostgresError, redis.RedisError) as exc:
             stores = f"PostgreSQL ({redact_url(POSTGRES)}) or Redis ({redact_url(REDIS)})"
             print(f"roomcast bench scaled: cannot reset {stores}: {exc}", file=sys.stderr)

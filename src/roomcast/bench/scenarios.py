@@ -20,7 +20,10 @@ if TYPE_CHECKING:  # these import the "bench" extra: main() checks it first
     from roomcast.bench.load import Fleet
     from roomcast.bench.targets import Probe, Target
 
-USER_CONNECTION_KINDS = ("roomcast",)  # servers with user connections (/ws?token=, SPEC §4b)
+# roomcast embedded (SQLite, in-process backend) or scaled (PostgreSQL + Redis), this build or the
+# previous one (`roomcast bench --previous SRC`).
+ROOMCAST_KINDS = ("roomcast", "roomcast-previous", "roomcast-scaled", "roomcast-scaled-previous")
+USER_CONNECTION_KINDS = ROOMCAST_KINDS  # servers with user connections (/ws?token=, SPEC §4b)
 
 
 @dataclass(frozen=True)

@@ -29,10 +29,19 @@ import httpx
 import psutil
 
 from roomcast.bench.dialects import RoomcastDialect, SocketIODialect, UserConnectionDialect
-from roomcast.bench.scenarios import memberships
+from roomcast.bench.scenarios import ROOMCAST_KINDS, memberships
 
 PASSWORD = "bench-password-123"
-KINDS = ("roomcast", "fastapi", "socketio")
+KINDS = (*ROOMCAST_KINDS, "fastapi", "socketio")
+LABELS = {
+    "roomcast": "roomcast",
+    "roomcast-previous": "roomcast, previous build",
+    "roomcast-scaled": "roomcast, scaled (PostgreSQL + Redis)",
+    "roomcast-scaled-previous": "roomcast, scaled, previous build",
+    "fastapi": "FastAPI tutorial",
+    "socketio": "python-socketio",
+}
+SCALED_DATABASE = "roomcast_bench_scaled"
 BASELINES = {  # kind -> the module run as `python -m <module> --port N`
     "fastapi": "roomcast.bench.baselines.fastapi_tutorial",
     "socketio": "roomcast.bench.baselines.socketio_asgi",
@@ -126,8 +135,12 @@ class Target:
         return SocketIODialect() if self.kind == "socketio" else RoomcastDialect()
 
     @property
+    def is_roomcast(self) -> bool:
+        return self.kind in ROOMCAST_KINDS
+
+    @property
     def user_dialect(self) -> UserConnectionDialect:
-        if self.kind != "roomcast":
+        if not self.is_roomcast:
             raise RuntimeError(f"{self.label} has no user connections (/ws?token=): only roomcast has")
         return UserConnectionDialect()
 
@@ -137,7 +150,7 @@ class Target:
 
     @property
     def label(self) -> str:
-        return {"roomcast": "roomcast", "fastapi": "FastAPI tutorial", "socketio": "python-socketio"}[self.kind]
+        return LABELS[self.kind]
 
     def probe(self) -> Probe:
         return Probe(self.pid)
@@ -158,7 +171,7 @@ class Target:
     ) -> list[list[str]]:
         """The socket URLs of every room (rooms x users_per_room x sockets_per_member)."""
         pool = max(pool, users_per_room)
-        if self.kind != "roomcast":
+        if not self.is_roomcast:
             return [
                 [
                     f"{self.ws_url_for(f'room{r}', f'user{(r + u) % pool}')}"
@@ -168,7 +181,7 @@ class Target:
                 for r in range(rooms)
             ]
         async with httpx.AsyncClient(base_url=self.base_url, timeout=120) as http:
-            tokens = await self._register(http, pool, concurrency, progress)
+            tokens = await self._accounts(http, pool, concurrency, progress)
             room_ids = await self._make_rooms(http, tokens, rooms, users_per_room, concurrency, progress)
         return [
             [
@@ -189,7 +202,7 @@ class Target:
     ) -> tuple[list[str], list[tuple[str, tuple[int, ...]]]]:
         """roomcast for user connections: `users` users, each a member of `per_user` of `rooms`
         rooms (`memberships`). The room ids, and per user its `/ws?token=` URL and its rooms."""
-        if self.kind != "roomcast":
+        if not self.is_roomcast:
             raise RuntimeError(f"{self.label} has no user connections (/ws?token=): only roomcast has")
         layout = memberships(users, rooms, per_user)
         members: list[list[int]] = [[] for _ in range(rooms)]
@@ -197,13 +210,7 @@ class Target:
             for r in own:
                 members[r].append(u)
         async with httpx.AsyncClient(base_url=self.base_url, timeout=120) as http:
-            if self.env:  # a server started here: accounts and sessions straight into its database
-                from roomcast.bench.seed import seed_users
-
-                names = [f"b{self.run_id}_{u}" for u in range(users)]
-                tokens = await seed_users(self.env, names, PASSWORD, progress)
-            else:
-                tokens = await self._register(http, users, concurrency, progress)
+            tokens = await self._accounts(http, users, concurrency, progress)
             gate = asyncio.Semaphore(concurrency)
 
             async def make(r: int) -> str:
@@ -232,6 +239,18 @@ class Target:
         if self.kind == "socketio":
             return f"{self.ws_base}/socket.io/?EIO=4&transport=websocket&room={room}&user={user}"
         return f"{self.ws_base}/ws/{room}?user={user}"
+
+    async def _accounts(
+        self, http: httpx.AsyncClient, count: int, concurrency: int, progress: Callable[[str], None] | None
+    ) -> list[tuple[str, str]]:
+        """(username, access token) of `count` new users: for a server started here straight into
+        its database (`seed`: no argon2 per user), else registered and logged in over REST."""
+        if self.env:
+            from roomcast.bench.seed import seed_users
+
+            names = [f"b{self.run_id}_{u}" for u in range(count)]
+            return await seed_users(self.env, names, PASSWORD, progress)
+        return await self._register(http, count, concurrency, progress)
 
     async def _register(
         self, http: httpx.AsyncClient, count: int, concurrency: int, progress: Callable[[str], None] | None
@@ -322,19 +341,31 @@ def roomcast_env(workdir: str) -> dict[str, str]:
     }
 
 
-def launch_target(kind: str, pin: bool, send_queue_limit: int | None = None) -> Target:
-    """Start `kind` on 127.0.0.1:<free port> in a fresh temporary folder, pinned to one core."""
+def launch_target(kind: str, pin: bool, send_queue_limit: int | None = None, previous: str | None = None) -> Target:
+    """Start `kind` on 127.0.0.1:<free port> in a fresh temporary folder, pinned to one core;
+    a `-previous` kind runs the roomcast package found in the source folder `previous`."""
     workdir = tempfile.TemporaryDirectory(prefix=f"roomcast-bench-{kind}-")
     port = free_port()
     env = dict(os.environ)
     settings: dict[str, str] = {}
-    if kind == "roomcast":
+    if kind in ROOMCAST_KINDS:
         command = [sys.executable, "-m", "roomcast", "serve", "--host", "127.0.0.1", "--port", str(port)]
         settings = roomcast_env(workdir.name)
         if send_queue_limit is not None:
             settings["SEND_QUEUE_LIMIT"] = str(send_queue_limit)
         env.update(settings)
         env.pop("REDIS_URL", None)
+        if kind.endswith("-previous"):
+            if not previous:
+                raise RuntimeError(f"{kind} needs the previous build's source folder (--previous)")
+            env["PYTHONPATH"] = previous
+        if kind.startswith("roomcast-scaled"):
+            from roomcast.bench.stores import fresh_stores
+
+            settings.update(asyncio.run(fresh_stores(SCALED_DATABASE)))
+            env.update(settings)
+            migrate = [sys.executable, "-m", "roomcast", "migrate"]
+            subprocess.run(migrate, cwd=workdir.name, env=env, check=True, capture_output=True)
     else:
         command = [sys.executable, "-m", BASELINES[kind], "--port", str(port)]
     if pin and can_pin() and shutil.which("taskset"):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from roomcast.backends.base import Backends
+from roomcast.backends.base import Backends, RoomPush
 from roomcast.config import Settings
 from roomcast.observability import metrics
 from roomcast.observability.throttle import ThrottledLog
@@ -227,11 +227,8 @@ class MessageService:
                 name = names[record.room_id] = str(record.room_id)
             publications.append((name, envelope.encode()))
         metrics.MESSAGES_STORED.inc(len(created))
-        cache = self._backends.cache
-        for room_id, entries in by_room.items():
-            first, last = seqs[room_id]
-            await cache.push(names[room_id], entries, first, last, self._settings.cache_size, self._settings.cache_ttl)
-        await self._backends.pubsub.publish_many(publications)
+        pushes = [RoomPush(names[room_id], entries, *seqs[room_id]) for room_id, entries in by_room.items()]
+        await self._backends.announce(pushes, publications, self._settings.cache_size, self._settings.cache_ttl)
         if created:
             self._notifier.enqueue(created)
         if edits:

@@ -3,7 +3,7 @@
 A batch's statements take tens of microseconds of CPU, but run in a worker thread they hand
 the GIL back and forth once per statement (a context switch each, measured as ~30% of the
 server's CPU under load). So the statements of `storage.commit` run on the loop, compiled by
-SQLAlchemy (`storage.sqlite_statements`), and only the COMMIT goes to the worker thread, under
+SQLAlchemy (`storage.statements`), and only the COMMIT goes to the worker thread, under
 `synchronous=FULL`: SQLite syncs the WAL *before* it publishes the commit in
 the WAL index, so no other connection (a REST read, a recovering socket) can see a message
 that a power loss could still take back. One thread hop per batch. The loop never waits for
@@ -27,7 +27,7 @@ from sqlalchemy.engine import URL
 
 from roomcast.storage.commit import Steps, commit_steps
 from roomcast.storage.records import Draft, Outcome
-from roomcast.storage.sqlite_statements import SqliteStatements
+from roomcast.storage.statements import SqliteStatements
 
 log = logging.getLogger("roomcast.storage.sqlite")
 

@@ -3,7 +3,9 @@
 Concurrent senders queue drafts; the writer takes everything waiting, stores it in one
 transaction (`storage.commit`: the same statements on SQLite and PostgreSQL) and only then
 resolves each sender's future. After the commit, `on_committed` runs (cache, publish) before
-any sender is answered, so a `message_sent` never overtakes its own broadcast. A draft whose
+any sender is answered, so a `message_sent` never overtakes its own broadcast. It runs while
+the next batch commits (the fsync in SQLite's thread, PostgreSQL's round trips), one batch at
+a time and in commit order, so a room's events still go out in `seq` order. A draft whose
 sender stopped waiting (the commit timeout answered `message_error`) before its batch began
 is dropped, never stored. The writer itself knows only batching, futures and the linger.
 """
@@ -28,6 +30,8 @@ from roomcast.storage.commit import commit_steps, run_async
 from roomcast.storage.database import sqlite_pragmas
 from roomcast.storage.errors import StorageError
 from roomcast.storage.models import utcnow
+from roomcast.storage.postgres_commit import INTEGRITY_ERRORS as POSTGRES_INTEGRITY_ERRORS
+from roomcast.storage.postgres_commit import PostgresBatchStore
 from roomcast.storage.records import CommitResult, Draft, Outcome, UpdateResult
 from roomcast.storage.sqlite_commit import SqliteBatchStore, sqlite_file
 
@@ -38,7 +42,7 @@ OnCommitted = Callable[[Sequence[Committed]], Awaitable[None]]
 # A batch this large means senders are queueing: the next one waits LINGER seconds first.
 LINGER_FROM_BATCH = 8
 LINGER = 0.004
-INTEGRITY_ERRORS = (IntegrityError, sqlite3.IntegrityError)
+INTEGRITY_ERRORS = (IntegrityError, sqlite3.IntegrityError, *POSTGRES_INTEGRITY_ERRORS)
 
 
 class BatchStore(Protocol):
@@ -67,8 +71,14 @@ class SqlBatchStore:
 
 
 def batch_store(engine: AsyncEngine) -> BatchStore:
+    """The fastest way this engine's database has: SQLite's file or asyncpg driven directly,
+    else (SQLite with URL options, another driver) through the engine."""
     path = sqlite_file(engine.url)
-    return SqliteBatchStore(path, sqlite_pragmas) if path is not None else SqlBatchStore(engine)
+    if path is not None:
+        return SqliteBatchStore(path, sqlite_pragmas)
+    if engine.url.get_driver_name() == "asyncpg":
+        return PostgresBatchStore(engine)
+    return SqlBatchStore(engine)
 
 
 class GroupCommitWriter:
@@ -80,7 +90,10 @@ class GroupCommitWriter:
         self._timeout = timeout
         self._max_batch = max_batch
         self._pending: deque[tuple[Draft, asyncio.Future[Outcome]]] = deque()
+        # The batch being committed and the one being announced (its senders not answered yet).
         self._in_flight: list[tuple[Draft, asyncio.Future[Outcome]]] = []
+        self._announcing: list[tuple[Draft, asyncio.Future[Outcome]]] = []
+        self._announcement: asyncio.Task[None] | None = None
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._watchdog: asyncio.Task[None] | None = None
@@ -119,7 +132,7 @@ class GroupCommitWriter:
         while True:
             await asyncio.sleep(self._timeout / 10)
             deadline = time.perf_counter() - self._timeout
-            for draft, future in (*self._in_flight, *self._pending):
+            for draft, future in (*self._announcing, *self._in_flight, *self._pending):
                 if draft.received_at < deadline and not future.done():
                     future.set_exception(TimeoutError())
 
@@ -140,12 +153,21 @@ class GroupCommitWriter:
                 if not batch:
                     continue
                 self._in_flight = batch
-                await self._process(batch)
-                self._in_flight = []
+                outcomes = await self._store_batch(batch)
+                # The previous batch's announcement ran meanwhile; it ends before this one's begins.
+                await self._announced()
+                self._announcing, self._in_flight = batch, []
+                self._announcement = asyncio.create_task(self._announce(batch, outcomes), name="roomcast-announce")
             if self._closing:
+                await self._announced()
                 return
 
-    async def _process(self, batch: list[tuple[Draft, asyncio.Future[Outcome]]]) -> None:
+    async def _announced(self) -> None:
+        if self._announcement is not None:
+            await self._announcement
+            self._announcement = None
+
+    async def _store_batch(self, batch: list[tuple[Draft, asyncio.Future[Outcome]]]) -> list[Outcome]:
         drafts = [draft for draft, _ in batch]
         started = time.perf_counter()
         try:
@@ -156,6 +178,9 @@ class GroupCommitWriter:
         metrics.BATCH_COMMIT.observe(time.perf_counter() - started)
         metrics.BATCH_SIZE.observe(len(batch))
         self.batches += 1
+        return outcomes
+
+    async def _announce(self, batch: list[tuple[Draft, asyncio.Future[Outcome]]], outcomes: list[Outcome]) -> None:
         committed = [o for o in outcomes if _is_event(o)]
         if committed:
             _observe_since_receipt(metrics.COMMIT_LATENCY, committed)
@@ -171,6 +196,7 @@ class GroupCommitWriter:
                 future.set_exception(outcome)
             else:
                 future.set_result(outcome)
+        self._announcing = []
 
     async def _commit_resilient(self, drafts: list[Draft]) -> list[Outcome]:
         try:

@@ -25,7 +25,10 @@ state, reports `degraded` in `/health`, reconnects by itself and then catches up
 
 from __future__ import annotations
 
-from roomcast.backends.base import Backends
+from collections.abc import Sequence
+
+from roomcast.backends.base import Backends, RoomPush
+from roomcast.backends.redis.announce import RedisAnnouncer
 from roomcast.backends.redis.cache import RedisRecentCache
 from roomcast.backends.redis.connections import RedisConnectionRegistry
 from roomcast.backends.redis.drain import RedisDrainBarrier
@@ -61,12 +64,19 @@ async def create_redis_backends(settings: Settings) -> Backends:
         health=link.health,
     )
     backends.link = link
+    backends.announcer = RedisAnnouncer(link, cache, pubsub)
     return backends
 
 
 class RedisBackends(Backends):
-    __slots__ = ("link",)
+    __slots__ = ("announcer", "link")
     link: RedisLink
+    announcer: RedisAnnouncer
+
+    async def announce(
+        self, pushes: Sequence[RoomPush], publications: Sequence[tuple[str, bytes]], size: int, ttl: int
+    ) -> None:
+        await self.announcer.announce(pushes, publications, size, ttl)
 
     async def close(self) -> None:
         await Backends.close(self)

@@ -15,7 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from roomcast.backends.base import CacheEntry
+from redis.asyncio.client import Pipeline
+from redis.exceptions import NoScriptError
+
+from roomcast.backends.base import CacheEntry, RoomPush
 from roomcast.backends.redis.link import UNREACHABLE, RedisLink, load_script
 
 PREFIX = "room_messages:"
@@ -37,6 +40,23 @@ class RedisRecentCache:
     async def replace(self, room_id: str, entries: Sequence[CacheEntry], as_of: int, ttl: int) -> None:
         await self._store(room_id, entries, 0, ttl, "replace", as_of, as_of)
 
+    def stage(self, pipe: Pipeline, push: RoomPush, size: int, ttl: int) -> None:
+        """Queue a push on a pipeline (one EVALSHA; `settle` deals with its answer)."""
+        args = _script_args(push.entries, size, ttl, "push", push.first_seq, push.last_seq)
+        pipe.evalsha(self._push.sha, 2, PREFIX + push.room_id, SEQ_PREFIX + push.room_id, *args)
+
+    async def settle(self, pushes: Sequence[RoomPush], answers: Sequence[object], size: int, ttl: int) -> None:
+        """After the pipeline: a push that found the script flushed (Redis restarted) goes again."""
+        for push, answer in zip(pushes, answers, strict=True):
+            if isinstance(answer, NoScriptError):
+                await self.push(push.room_id, push.entries, push.first_seq, push.last_seq, size, ttl)
+            elif isinstance(answer, Exception):
+                raise answer
+
+    def missed(self, pushes: Sequence[RoomPush]) -> None:
+        """Pushes that could not reach Redis: those rooms are dropped from the cache when it returns."""
+        self._dirty.update(push.room_id for push in pushes)
+
     async def _store(
         self, room_id: str, entries: Sequence[CacheEntry], size: int, ttl: int, mode: str, first: int, last: int
     ) -> None:
@@ -45,11 +65,10 @@ class RedisRecentCache:
         if not self._link.up:
             self._dirty.add(room_id)
             return
-        args: list[int | bytes | str] = [size, ttl, mode, first, last]
-        for seq, version, payload in entries:
-            args.extend((seq, version, payload))
         try:
-            await self._push(keys=[PREFIX + room_id, SEQ_PREFIX + room_id], args=args)
+            await self._push(
+                keys=[PREFIX + room_id, SEQ_PREFIX + room_id], args=_script_args(entries, size, ttl, mode, first, last)
+            )
         except UNREACHABLE as exc:
             self._dirty.add(room_id)
             self._link.lost(exc)
@@ -75,3 +94,12 @@ class RedisRecentCache:
 
     async def close(self) -> None:
         self._dirty.clear()
+
+
+def _script_args(
+    entries: Sequence[CacheEntry], size: int, ttl: int, mode: str, first: int, last: int
+) -> list[int | bytes | str]:
+    args: list[int | bytes | str] = [size, ttl, mode, first, last]
+    for seq, version, payload in entries:
+        args.extend((seq, version, payload))
+    return args

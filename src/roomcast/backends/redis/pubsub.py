@@ -23,6 +23,7 @@ import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 
+from redis.asyncio.client import Pipeline
 from redis.asyncio.client import PubSub as RedisPubSubConnection
 
 from roomcast.backends.redis.link import UNREACHABLE, RedisLink, make_client
@@ -72,25 +73,37 @@ class RedisPubSub:
         await self.publish_many([(room_id, payload)])
 
     async def publish_many(self, items: Sequence[tuple[str, bytes]]) -> None:
+        await self.deliver_locally(items)
+        await self._publish_remote(items)
+
+    async def deliver_locally(self, items: Sequence[tuple[str, bytes]]) -> None:
+        """This instance's share of a publication: its own handler, before anyone else's."""
         if self._handler is not None:
             for room_id, payload in items:
                 if room_id in self._rooms:
                     await self._deliver(room_id, payload)
-        await self._publish_remote(items)
+
+    def stage(self, pipe: Pipeline, items: Sequence[tuple[str, bytes]]) -> None:
+        """Queue the publications on a pipeline, after `deliver_locally`."""
+        for room_id, payload in items:
+            pipe.publish(CHANNEL + room_id, self._tag + payload)
+
+    def missed(self, items: Sequence[tuple[str, bytes]]) -> None:
+        """Publications that could not reach Redis: published, in order, when it returns."""
+        self._backlog.extend(items)
 
     async def _publish_remote(self, items: Sequence[tuple[str, bytes]]) -> None:
         if not items:
             return
         if not self._link.up:
-            self._backlog.extend(items)
+            self.missed(items)
             return
         try:
             async with self._link.client.pipeline(transaction=False) as pipe:
-                for room_id, payload in items:
-                    pipe.publish(CHANNEL + room_id, self._tag + payload)
+                self.stage(pipe, items)
                 await pipe.execute()
         except UNREACHABLE as exc:
-            self._backlog.extend(items)
+            self.missed(items)
             self._link.lost(exc)
 
     async def _deliver(self, room_id: str, payload: bytes) -> None:
