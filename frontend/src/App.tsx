@@ -1,16 +1,14 @@
 import { useEffect } from "react";
+import { Outlet } from "react-router";
 import { AuthScreen } from "./components/AuthScreen";
-import { BrowseRooms } from "./components/BrowseRooms";
-import { NewRoom } from "./components/NewRoom";
-import { RoomView } from "./components/RoomView";
-import { Icon } from "./components/Icon";
 import { SearchPanel } from "./components/SearchPanel";
 import { Sidebar } from "./components/Sidebar";
 import { useSearchShortcut } from "./components/useSearchShortcut";
-import { useAppState, useDocumentTitle } from "./hooks";
+import { useAppState } from "./hooks";
 import { useRoute } from "./router";
-import { stayConnected, store } from "./services";
+import { stayConnected } from "./services";
 
+/** The layout of every screen: the sidebar and, in the main pane, the route's screen. */
 export function App() {
   const session = useAppState((s) => s.session);
   const userId = session?.user.id ?? null;
@@ -23,45 +21,16 @@ export function App() {
 
   if (session === null) return <AuthScreen initialMode={route.name === "register" ? "register" : "login"} />;
 
-  const inPane = route.name === "room" || route.name === "new" || route.name === "browse";
+  // On a phone the room list and the pane take turns: the home page is the list.
+  const inPane = route.name !== "home" && route.name !== "login" && route.name !== "register";
   const roomId = route.name === "room" ? route.roomId : null;
   return (
     <div className={`layout ${inPane ? "layout--pane" : "layout--list"}`}>
       <Sidebar activeRoomId={roomId} user={session.user} />
       <main className="pane" id="main">
-        {route.name === "room" ? (
-          <RoomView key={route.roomId} roomId={route.roomId} seq={route.seq} />
-        ) : route.name === "new" ? (
-          <NewRoom />
-        ) : route.name === "browse" ? (
-          <BrowseRooms />
-        ) : (
-          <Welcome />
-        )}
+        <Outlet />
       </main>
       {searching && <SearchPanel currentRoomId={roomId} />}
-    </div>
-  );
-}
-
-function Welcome() {
-  const notice = useAppState((s) => s.roomNotice);
-  useDocumentTitle("roomcast");
-  return (
-    <div className="welcome">
-      {notice && (
-        <div className="banner banner--action welcome__notice" role="status">
-          <span>{notice}</span>
-          <button type="button" className="button button--ghost button--small" onClick={() => store.setRoomNotice(null)}>
-            Dismiss
-          </button>
-        </div>
-      )}
-      <div className="welcome__mark" aria-hidden="true">
-        <Icon name="chat" size={44} />
-      </div>
-      <h1>Welcome to roomcast</h1>
-      <p>Pick a room or a conversation on the left, create a new room, or browse the public rooms.</p>
     </div>
   );
 }

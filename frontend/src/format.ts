@@ -10,6 +10,11 @@ export function formatDateTime(iso: string): string {
   return new Date(iso).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
 }
 
+/** The whole date and time, to the second, for a message's time on hover. */
+export function formatFullDateTime(iso: string): string {
+  return new Date(iso).toLocaleString([], { dateStyle: "full", timeStyle: "medium" });
+}
+
 export function formatDay(iso: string): string {
   const date = new Date(iso);
   const today = new Date();
@@ -34,8 +39,9 @@ export function initials(name: string): string {
   return (first + second).toUpperCase();
 }
 
-export function avatarHue(name: string): number {
+/** A hue from a stable key (a user's id): the same person has the same colour everywhere. */
+export function avatarHue(key: string): number {
   let hash = 0;
-  for (let i = 0; i < name.length; i++) hash = (hash * 31 + name.charCodeAt(i)) >>> 0;
+  for (let i = 0; i < key.length; i++) hash = (hash * 31 + key.charCodeAt(i)) >>> 0;
   return hash % 360;
 }

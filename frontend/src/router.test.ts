@@ -17,3 +17,13 @@ describe("parseRoute", () => {
     }
   });
 });
+
+describe("the app's paths", () => {
+  it("names every screen, and a malformed escape is a room id like any other", () => {
+    expect(parseRoute("/mentions")).toEqual({ name: "mentions" });
+    expect(parseRoute("/profile")).toEqual({ name: "profile" });
+    expect(parseRoute("/browse")).toEqual({ name: "browse" });
+    expect(parseRoute("/nowhere")).toEqual({ name: "home" });
+    expect(parseRoute("/rooms/%E0%A4%A")).toEqual({ name: "room", roomId: "%E0%A4%A", seq: null });
+  });
+});

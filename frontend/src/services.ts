@@ -1,12 +1,14 @@
 // The app's single instances: the store, the REST client, the session keeper, the user
 // connection, message search and the desktop notifications.
-import { Api } from "./realtime/api";
+import { QueryClient } from "@tanstack/react-query";
+import { Api, ApiError } from "./realtime/api";
 import type { SocketLike } from "./realtime/client";
 import { systemClock } from "./realtime/clock";
 import { UserConnection } from "./realtime/connection";
 import { roomDisplayName } from "./realtime/names";
 import { DesktopNotifications, activityNotice, browserNotifications } from "./realtime/notify";
 import type { RoomSummary } from "./realtime/protocol";
+import { SavedOutbox } from "./realtime/outboxstorage";
 import { MessageSearch } from "./realtime/search";
 import { SessionKeeper } from "./realtime/session";
 import { SESSION_KEY, Store, type KeyValueStorage } from "./realtime/store";
@@ -23,6 +25,29 @@ function browserStorage(): KeyValueStorage | null {
 }
 
 export const store = new Store(browserStorage());
+
+/** The unconfirmed messages of the signed-in user, kept across reloads (outboxstorage.ts). */
+export const savedOutbox = new SavedOutbox(store, browserStorage());
+
+/**
+ * REST data that is not live on the socket (a room's details, public rooms, notifications):
+ * cached per key, refetched when invalidated. A 4xx is an answer, not worth asking again.
+ */
+export const queryClient = new QueryClient({
+  defaultOptions: {
+    queries: {
+      staleTime: 30_000,
+      refetchOnWindowFocus: false,
+      retry: (failures, err) => !(err instanceof ApiError && err.status >= 400 && err.status < 500) && failures < 2,
+    },
+  },
+});
+
+export const QUERY = {
+  room: (roomId: string) => ["room", roomId] as const,
+  publicRooms: (q: string) => ["rooms", "public", q] as const,
+  notifications: ["notifications"] as const,
+};
 
 export const SESSION_EXPIRED = "Your session expired. Log in again: your draft is kept.";
 
@@ -56,7 +81,9 @@ export function keepSignedIn(): () => void {
 
 /** Log out on purpose: this browser forgets the session, and the server ends it. */
 export function signOut(): void {
-  const refreshToken = store.getState().session?.refreshToken;
+  const { refreshToken, user } = store.getState().session ?? {};
+  if (user) savedOutbox.clear(user.id);
+  queryClient.clear();
   search.reset();
   store.signOut();
   if (refreshToken) api.logout(refreshToken).catch(() => undefined);
@@ -95,8 +122,47 @@ export const connection = new UserConnection({
   isOnline: () => navigator.onLine,
 });
 
-/** Keep the connection open while signed in, and follow the browser's network state. */
+/**
+ * Mention notifications change when a room's mention count does (`room_activity`,
+ * `read_marker`, reading a room here). They are written after the message's broadcast (SPEC
+ * §6 never delays it), so the list is asked for again a moment later too.
+ */
+function followMentions(): () => void {
+  let last: string | null = null;
+  const timers = new Set<number>();
+  const refresh = () => void queryClient.invalidateQueries({ queryKey: QUERY.notifications });
+  const unsubscribe = store.subscribe(() => {
+    const { rooms, roomsLoaded } = store.getState();
+    if (!roomsLoaded) return;
+    const counts = rooms.map((r) => `${r.id}:${r.mention_count}`).join(",");
+    if (counts === last) return;
+    const first = last === null;
+    last = counts;
+    if (first) return;
+    refresh();
+    for (const delay of [700, 2500]) {
+      const timer = window.setTimeout(() => {
+        timers.delete(timer);
+        refresh();
+      }, delay);
+      timers.add(timer);
+    }
+  });
+  return () => {
+    unsubscribe();
+    for (const timer of timers) window.clearTimeout(timer);
+  };
+}
+
+/**
+ * While signed in: the connection open, following the browser's network state; the user's
+ * unconfirmed messages back from the last page load and kept from now on; mentions followed.
+ */
 export function stayConnected(): () => void {
+  const userId = store.getState().session?.user.id;
+  if (userId) savedOutbox.restore(userId);
+  const stopSaving = userId ? savedOutbox.follow(userId) : () => undefined;
+  const stopMentions = followMentions();
   connection.start();
   const online = () => connection.setNetwork(true);
   const offline = () => connection.setNetwork(false);
@@ -106,6 +172,9 @@ export function stayConnected(): () => void {
     window.removeEventListener("online", online);
     window.removeEventListener("offline", offline);
     connection.stop();
+    stopMentions();
+    stopSaving();
+    queryClient.clear(); // what was fetched for this user is not for the next one
   };
 }
 
@@ -134,4 +203,21 @@ export function loadDmPeer(roomId: string): void {
       () => undefined, // named after the username until the next try
     )
     .finally(() => peersLoading.delete(roomId));
+}
+
+/** Join a public room: in the room list at once (`room_added` brings its full listing right after). */
+export async function joinRoom(roomId: string): Promise<void> {
+  const room = await api.join(roomId);
+  if (!store.getState().rooms.some((r) => r.id === room.id)) {
+    store.upsertRoom({
+      ...room,
+      role: "member",
+      last_seq: 0,
+      read_seq: 0,
+      unread_count: 0,
+      mention_count: 0,
+      last_message: null,
+    });
+  }
+  void queryClient.invalidateQueries({ queryKey: ["rooms", "public"] });
 }

@@ -63,11 +63,11 @@ async def test_announcements_overlap_the_next_commit_in_order_and_precede_the_an
     assert sorted(answered) == list(range(1, 31))
 
 
+@pytest.mark.postgres
+@pytest.mark.parametrize("database", ["postgres"], indirect=True)  # SQLite has no server to drop it
 async def test_a_connection_the_server_dropped_between_batches_costs_no_batch(engine: AsyncEngine) -> None:
     """The writer keeps its connection; if the server ends it (a restart, an idle timeout), the
     next batch finds out before sending anything of itself and goes on a new connection."""
-    if engine.dialect.name != "postgresql":
-        pytest.skip("SQLite has no server to drop the connection")
     room = await Room(engine).create("owner", "alice")
     try:
         first = await room.commit(room.send("alice", "before"))

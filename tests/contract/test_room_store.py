@@ -168,6 +168,8 @@ async def test_members_are_ordered_by_joining_then_username(engine: AsyncEngine)
     assert [m.username for m in members] == ["alice", "bob", "carol", "mallory", "aaron"]
     assert members[0].display_name == "Alice" and members[0].joined_at.utcoffset() == timedelta(0)
     assert await store.members(uuid.uuid4()) == []
+    assert await store.member_count(room.id) == len(members)
+    assert await store.member_count(uuid.uuid4()) == 0
 
 
 async def test_roles_change_and_participations_end(engine: AsyncEngine) -> None:

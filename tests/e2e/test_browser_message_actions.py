@@ -17,11 +17,11 @@ pytestmark = pytest.mark.e2e
 def row_with_text(page: Any, text: str) -> Any:
     """The message row whose text is exactly `text`."""
     exact = page.locator(".message__text", has_text=re.compile(f"^{re.escape(text)}$"))
-    return page.locator(".messages li.message", has=exact)
+    return page.locator(".messages .message", has=exact)
 
 
 def row_by_id(page: Any, message_id: str) -> Any:
-    return page.locator(f'.messages li.message[data-message-id="{message_id}"]')
+    return page.locator(f'.messages .message[data-message-id="{message_id}"]')
 
 
 async def message_id(page: Any, text: str) -> str:

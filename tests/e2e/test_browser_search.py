@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import ServerProcess
-from tests.e2e.test_browser_chat import TIMEOUT, message, register, send
+from tests.e2e.test_browser_chat import TIMEOUT, all_message_texts, message, register, send
 from tests.e2e.test_browser_message_actions import action, row_with_text
 from tests.e2e.test_browser_user_connection import login_over_rest
 
@@ -35,7 +35,7 @@ def result(page: Any, text: str) -> Any:
 
 
 async def texts_on_screen(page: Any) -> list[str]:
-    return list(await page.locator(".messages li.message .message__text").all_inner_texts())
+    return list(await page.locator(".messages .message .message__text").all_inner_texts())
 
 
 async def test_search_opens_an_old_message_in_its_room_with_its_neighbours(
@@ -123,9 +123,11 @@ async def test_search_opens_an_old_message_in_its_room_with_its_neighbours(
     await expect(page.get_by_role("button", name="Jump to newest")).to_have_count(0)
     await send(page, "live again")
     await expect(message(page, "live again")).to_be_visible(timeout=TIMEOUT)
-    assert await texts_on_screen(page) == [*BEFORE, DISTINCTIVE, CJK, *AFTER, "live again"]
+    assert await all_message_texts(page) == [*BEFORE, DISTINCTIVE, CJK, *AFTER, "live again"]
 
     # a reply's quote goes the same way once its original is far above what is loaded
+    await listing.evaluate("el => { el.scrollTop = 0; }")  # the list draws only the rows in view
+    await expect(row_with_text(page, DISTINCTIVE)).to_be_visible(timeout=TIMEOUT)
     await action(row_with_text(page, DISTINCTIVE), "Reply")
     await send(page, "replying to the old one")
     reply = row_with_text(page, "replying to the old one")

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import ServerProcess
+from tests.e2e.test_browser_chat import all_message_texts
 
 StartServer = Callable[..., ServerProcess]
 
@@ -51,7 +52,7 @@ async def send(page: Any, text: str) -> None:
 
 
 def message(page: Any, text: str) -> Any:
-    return page.locator(".messages li.message .message__text", has_text=re.compile(f"^{re.escape(text)}$"))
+    return page.locator(".messages .message .message__text", has_text=re.compile(f"^{re.escape(text)}$"))
 
 
 async def login_over_rest(http: httpx.AsyncClient, username: str, password: str = PASSWORD) -> dict[str, str]:
@@ -107,16 +108,17 @@ async def test_a_browser_session_outlives_several_access_token_lifetimes(
     assert len(renewals) >= 4 and set(renewals) == {200}, renewals
     # The socket was never replaced: each renewed token reached it in an `auth` frame.
     assert len(sockets) == 1, sockets
-    assert await page.locator('.messages li.message[data-state="failed"]').count() == 0
+    assert await page.locator('.messages .message[data-state="failed"]').count() == 0
 
     # A reload, after the access token it stored has expired: still signed in, no password.
     await page.wait_for_timeout((ACCESS_TOKEN_TTL + 1) * 1000)
     await page.reload()
     await expect(status).to_have_attribute("data-status", "live", timeout=TIMEOUT)
-    await expect(message(page, "bob says 1")).to_be_visible(timeout=TIMEOUT)
+    await expect(page.locator(".messages .message[data-seq]").first).to_be_visible(timeout=TIMEOUT)
+    assert "bob says 1" in await all_message_texts(page)  # the history is back (the list draws only what is in view)
     await send(page, "after the reload")
     await expect(message(page, "after the reload")).to_be_visible(timeout=TIMEOUT)
-    await expect(page.locator('.messages li.message[data-state="pending"]')).to_have_count(0, timeout=TIMEOUT)
+    await expect(page.locator('.messages .message[data-state="pending"]')).to_have_count(0, timeout=TIMEOUT)
     await expect(page.get_by_role("heading", name="Log in")).to_have_count(0)
     assert errors == [], errors
     await context.close()

@@ -49,7 +49,7 @@ async def test_create_room_makes_the_creator_owner(live: LiveServer) -> None:
     assert members[bob.username]["role"] == "member"
     assert set(members[bob.username]) >= MEMBER_KEYS
     assert members[bob.username]["online"] is False
-    assert (await call(live, bob, "GET", f"/api/rooms/{room['id']}")).json() == room
+    assert (await call(live, bob, "GET", f"/api/rooms/{room['id']}")).json() == {**room, "member_count": 2}
 
 
 async def test_create_room_listing_the_creator_as_member_keeps_one_owner(live: LiveServer) -> None:
@@ -130,7 +130,7 @@ async def test_public_room_is_visible_to_everybody(live: LiveServer) -> None:
     room = await live.room(alice)
     response = await call(live, bob, "GET", f"/api/rooms/{room['id']}")
     assert response.status_code == 200
-    assert response.json() == room
+    assert response.json() == {**room, "member_count": 1}  # what a preview shows before joining
 
 
 async def test_private_room_is_a_404_exactly_like_a_missing_room(live: LiveServer) -> None:
@@ -184,6 +184,7 @@ async def test_join_and_leave_a_public_room(live: LiveServer) -> None:
     joined = await call(live, bob, "POST", f"/api/rooms/{rid}/join")
     assert joined.status_code == 200, joined.text
     assert joined.json() == room
+    assert (await call(live, bob, "GET", f"/api/rooms/{rid}")).json()["member_count"] == 2
     again = await call(live, bob, "POST", f"/api/rooms/{rid}/join")
     assert again.status_code == 200
     members = await members_of(live, bob, rid)
@@ -358,7 +359,7 @@ async def test_owner_and_admin_update_the_room_live_for_every_connection(live: L
     assert await socket.expect("room_updated") == {"room": after}
     assert await watching.expect("room_updated") == {"room_id": room_id, "room": after}
     assert await subscribed_app.expect("room_updated") == {"room_id": room_id, "room": after}
-    assert (await call(live, owner, "GET", f"/api/rooms/{room_id}")).json() == after
+    assert (await call(live, owner, "GET", f"/api/rooms/{room_id}")).json() == {**after, "member_count": 3}
     unchanged = await call(live, owner, "PATCH", f"/api/rooms/{room_id}", json={})
     assert unchanged.status_code == 200 and unchanged.json() == after
 

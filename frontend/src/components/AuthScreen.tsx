@@ -56,7 +56,7 @@ export function AuthScreen({ initialMode }: { initialMode: Mode }) {
 
   const errorId = "auth-error";
   return (
-    <div className="auth">
+    <main className="auth" id="main">
       <form className="auth__card" onSubmit={submit} aria-labelledby="auth-title" noValidate>
         <div className="auth__brand">
           <span className="brand-mark" aria-hidden="true">
@@ -128,7 +128,7 @@ export function AuthScreen({ initialMode }: { initialMode: Mode }) {
           </button>
         </p>
       </form>
-    </div>
+    </main>
   );
 }
 

@@ -1,47 +1,40 @@
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { useAppState, useDocumentTitle } from "../hooks";
 import { ApiError } from "../realtime/api";
 import type { Room } from "../realtime/store";
 import { navigate, roomPath } from "../router";
-import { api } from "../services";
+import { QUERY, api, joinRoom } from "../services";
 import { RoomIcon } from "./Icon";
 import { PaneHeader } from "./PaneHeader";
 
 export function BrowseRooms() {
   const [query, setQuery] = useState("");
-  const [rooms, setRooms] = useState<Room[] | null>(null);
+  const [asked, setAsked] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [joining, setJoining] = useState<string | null>(null);
   const mine = useAppState((s) => s.rooms);
   const myIds = new Set(mine.map((r) => r.id));
   useDocumentTitle("Browse rooms · roomcast");
 
+  // Asked once the typing pauses; the previous answer stays on screen meanwhile.
   useEffect(() => {
-    let cancelled = false;
-    const timer = window.setTimeout(() => {
-      api.publicRooms(query.trim()).then(
-        (found) => {
-          if (!cancelled) {
-            setRooms(found);
-            setError(null);
-          }
-        },
-        (err: unknown) => {
-          if (!cancelled) setError(err instanceof ApiError ? err.detail : "Could not load rooms.");
-        },
-      );
-    }, 200);
-    return () => {
-      cancelled = true;
-      window.clearTimeout(timer);
-    };
+    const timer = window.setTimeout(() => setAsked(query.trim()), 200);
+    return () => window.clearTimeout(timer);
   }, [query]);
+  const found = useQuery({
+    queryKey: QUERY.publicRooms(asked),
+    queryFn: () => api.publicRooms(asked),
+    placeholderData: keepPreviousData,
+  });
+  const rooms: Room[] | null = found.data ?? null;
+  const loadError = found.isError ? (found.error instanceof ApiError ? found.error.detail : "Could not load rooms.") : null;
 
   const join = async (room: Room) => {
     setJoining(room.id);
     setError(null);
     try {
-      await api.join(room.id);
+      await joinRoom(room.id);
       navigate(roomPath(room.id));
     } catch (err) {
       setError(err instanceof ApiError ? err.detail : "Could not join the room.");
@@ -63,9 +56,9 @@ export function BrowseRooms() {
             autoFocus
           />
         </label>
-        {error && (
+        {(error ?? loadError) && (
           <p className="form-error" role="alert">
-            {error}
+            {error ?? loadError}
           </p>
         )}
         {rooms === null ? (

@@ -1,9 +1,11 @@
-import { useState, type FormEvent } from "react";
+import { useCallback, useEffect, useRef, useState, useSyncExternalStore, type FormEvent, type ReactNode } from "react";
 import { ApiError, type Member } from "../realtime/api";
 import { navigate } from "../router";
 import { api } from "../services";
 import { Avatar } from "./Avatar";
+import { keepTabInside } from "./focus";
 import { Icon } from "./Icon";
+import { useFocusReturn } from "./useFocusReturn";
 
 interface Props {
   roomId: string;
@@ -19,6 +21,31 @@ interface Props {
 
 const ROLE_ORDER: Record<string, number> = { owner: 0, admin: 1, member: 2 };
 
+/** Where styles.css lays the panel over the room rather than beside it: there it is a modal dialog. */
+const OVERLAY = "(max-width: 1099px)";
+const PANEL_ID = "members-panel";
+
+function useMedia(query: string): boolean {
+  const subscribe = useCallback(
+    (listener: () => void) => {
+      const list = window.matchMedia?.(query);
+      list?.addEventListener("change", listener);
+      return () => list?.removeEventListener("change", listener);
+    },
+    [query],
+  );
+  return useSyncExternalStore(
+    subscribe,
+    () => window.matchMedia?.(query).matches ?? false,
+    () => false,
+  );
+}
+
+/** The header's button that shows and hides this panel (it names the panel in aria-controls). */
+function toggleButton(): HTMLElement | null {
+  return document.querySelector<HTMLElement>(`[aria-controls="${PANEL_ID}"]`);
+}
+
 export function MembersPanel({ roomId, members, onlineIds, meId, myRole, isDm, onChanged, onClose }: Props) {
   const [username, setUsername] = useState("");
   const [error, setError] = useState<string | null>(null);
@@ -32,6 +59,7 @@ export function MembersPanel({ roomId, members, onlineIds, meId, myRole, isDm, o
       a.username.localeCompare(b.username),
   );
   const onlineCount = members.filter((m) => onlineIds.has(m.user_id)).length;
+  const overlay = useMedia(OVERLAY);
 
   const run = async (action: () => Promise<unknown>) => {
     setBusy(true);
@@ -55,20 +83,13 @@ export function MembersPanel({ roomId, members, onlineIds, meId, myRole, isDm, o
     if (await run(() => api.addMember(roomId, name))) setUsername("");
   };
 
-  return (
-    <aside
-      className="members"
-      aria-labelledby="members-title"
-      id="members-panel"
-      onKeyDown={(e) => {
-        if (e.key === "Escape") onClose();
-      }}
-    >
+  const body = (
+    <>
       <header className="members__header">
         <h2 id="members-title">
           Members <span className="muted">{onlineCount} online · {members.length} total</span>
         </h2>
-        <button type="button" className="button button--ghost button--small" onClick={onClose} aria-label="Close members">
+        <button type="button" className="button button--ghost button--small members__close" onClick={onClose} aria-label="Close members">
           <Icon name="close" />
         </button>
       </header>
@@ -101,7 +122,7 @@ export function MembersPanel({ roomId, members, onlineIds, meId, myRole, isDm, o
           const name = member.display_name || member.username;
           return (
             <li key={member.user_id} className={`member ${online ? "is-online" : ""}`} data-username={member.username}>
-              <Avatar name={member.username} online={online} size={32} />
+              <Avatar id={member.user_id} name={member.username} online={online} size={32} />
               <div className="member__body">
                 <span className="member__name">
                   {name}
@@ -125,9 +146,9 @@ export function MembersPanel({ roomId, members, onlineIds, meId, myRole, isDm, o
                           api.setRole(roomId, member.user_id, member.role === "admin" ? "member" : "admin"),
                         )
                       }
-                      aria-label={member.role === "admin" ? `Remove admin role from ${member.username}` : `Make ${member.username} an admin`}
+                      aria-label={`${member.role === "admin" ? "Remove admin" : "Make admin"}: ${member.username}`}
                     >
-                      {member.role === "admin" ? "Unmake admin" : "Make admin"}
+                      {member.role === "admin" ? "Remove admin" : "Make admin"}
                     </button>
                   )}
                   <button
@@ -167,6 +188,65 @@ export function MembersPanel({ roomId, members, onlineIds, meId, myRole, isDm, o
           </button>
         </footer>
       )}
+    </>
+  );
+  return (
+    <Frame overlay={overlay} onClose={onClose}>
+      {body}
+    </Frame>
+  );
+}
+
+/**
+ * Beside the room (a wide screen), the panel is a complementary region; over it (narrower), a
+ * modal dialog: the room behind is inert, Tab stays inside, Escape closes. Either way it takes
+ * the focus when the user opens it, not when it is shown by default, and gives it back to its
+ * toggle when it closes.
+ */
+function Frame({ overlay, onClose, children }: { overlay: boolean; onClose: () => void; children: ReactNode }) {
+  const aside = useRef<HTMLElement>(null);
+  const dialog = useRef<HTMLDialogElement>(null);
+  useFocusReturn(toggleButton);
+
+  useEffect(() => {
+    const opened = document.activeElement === toggleButton();
+    if (overlay) {
+      const d = dialog.current;
+      if (d && !d.open) d.showModal(); // focuses its first control, the close button
+    } else if (opened) {
+      aside.current?.querySelector<HTMLElement>(".members__close")?.focus();
+    }
+  }, [overlay]);
+
+  if (overlay) {
+    return (
+      <dialog
+        ref={dialog}
+        className="members members--overlay"
+        id={PANEL_ID}
+        aria-labelledby="members-title"
+        onKeyDown={(e) => keepTabInside(e, e.currentTarget)}
+        onCancel={(e) => {
+          e.preventDefault(); // React takes it out of the page
+          onClose();
+        }}
+        onClick={(e) => e.target === e.currentTarget && onClose()} // the backdrop
+      >
+        {children}
+      </dialog>
+    );
+  }
+  return (
+    <aside
+      ref={aside}
+      className="members"
+      aria-labelledby="members-title"
+      id={PANEL_ID}
+      onKeyDown={(e) => {
+        if (e.key === "Escape") onClose();
+      }}
+    >
+      {children}
     </aside>
   );
 }

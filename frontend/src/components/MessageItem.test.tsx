@@ -64,7 +64,7 @@ describe("MessageItem actions", () => {
   it("marks an edited message, with the edit time as a tooltip", () => {
     const html = render(message(1, "u-bob", { content: "new text", edited_at: "2024-03-01T10:00:00Z" }));
     expect(html).toMatch(/<span class="message__edited" title="Edited [^"]+">\(edited\)<\/span>/);
-    expect(html).toContain('<p class="message__text">new text</p>');
+    expect(html).toContain('<div class="message__text"><p>new text</p></div>');
   });
 
   it("edits inline in a labelled text box instead of the text", () => {
@@ -76,7 +76,7 @@ describe("MessageItem actions", () => {
   it("quotes the message replied to, and says so once that one is deleted", () => {
     const reply = { id: "m-1", seq: 1, sender_username: "alice", content: "the question" };
     const html = render(message(2, "u-bob", { reply_to: reply }));
-    expect(html).toMatch(/<button[^>]*class="reply-quote"[^>]*aria-label="Show the original message"/);
+    expect(html).toMatch(/<button[^>]*class="reply-quote"[^>]*><span class="visually-hidden">Show the original message: <\/span>/);
     expect(html).toContain("alice");
     expect(html).toContain("the question");
     expect(render(message(2, "u-bob", { reply_to: { ...reply, content: "" } }))).toContain("Original message was deleted");
@@ -100,6 +100,7 @@ describe("MessageItem actions", () => {
     const pending: PendingAction = { ...base, type: "edit_message", message_id: "m-1", content: "soon", state: "pending" };
     const html = render(message(1, "u-me"), { actions: [pending] });
     expect(html).toContain(">soon</p>");
+    expect(html).toMatch(/<time datetime="[^"]+" title="[^"]*\d[^"]*">/i); // the full date and time on hover
     expect(html).toContain("data-action-state=\"pending\"");
     const failed: PendingAction = { ...base, type: "delete_message", message_id: "m-1", state: "failed", error: "storage unavailable" };
     const failedHtml = render(message(1, "u-me"), { actions: [failed] });

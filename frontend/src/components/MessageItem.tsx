@@ -1,5 +1,5 @@
 import { memo } from "react";
-import { formatDateTime, formatTime } from "../format";
+import { formatDateTime, formatFullDateTime, formatTime } from "../format";
 import { withPending } from "../realtime/actions";
 import type { Message, ReplyRef } from "../realtime/protocol";
 import type { PendingAction } from "../realtime/store";
@@ -37,11 +37,22 @@ interface Props {
   moderator: boolean;
   names: ReadonlyMap<string, string>;
   usernames: ReadonlyMap<string, string>;
+  /** Usernames (lower case) whose @mentions are highlighted. */
+  known?: ReadonlySet<string>;
   handlers: MessageHandlers;
 }
 
+/** A message's time; the whole date and time on hover. */
+export function MessageTime({ iso, className }: { iso: string; className?: string }) {
+  return (
+    <time className={className} dateTime={iso} title={formatFullDateTime(iso)}>
+      {formatTime(iso)}
+    </time>
+  );
+}
+
 export const MessageItem = memo(function MessageItem(props: Props) {
-  const { message: stored, actions, me, grouped, editing, highlighted, moderator, names, usernames, handlers } = props;
+  const { message: stored, actions, me, grouped, editing, highlighted, moderator, names, usernames, known, handlers } = props;
   const myId = me?.id ?? null;
   const message = withPending(stored, actions, myId ?? "");
   const mine = message.sender_id === myId;
@@ -57,7 +68,7 @@ export const MessageItem = memo(function MessageItem(props: Props) {
   const canAct = !message.deleted && !deleting && !editing && me !== null;
 
   return (
-    <li
+    <div
       className={[
         "message",
         grouped ? "message--grouped" : "",
@@ -73,11 +84,9 @@ export const MessageItem = memo(function MessageItem(props: Props) {
       tabIndex={-1}
     >
       {grouped ? (
-        <time className="message__hover-time" dateTime={message.created_at}>
-          {formatTime(message.created_at)}
-        </time>
+        <MessageTime className="message__hover-time" iso={message.created_at} />
       ) : (
-        <Avatar name={message.sender_username} />
+        <Avatar id={message.sender_id} name={message.sender_username} />
       )}
       <div className="message__body">
         {reply && (
@@ -92,7 +101,7 @@ export const MessageItem = memo(function MessageItem(props: Props) {
             <span className="message__author" title={`@${message.sender_username}`}>
               {name}
             </span>
-            <time dateTime={message.created_at}>{formatTime(message.created_at)}</time>
+            <MessageTime iso={message.created_at} />
           </div>
         )}
         {message.deleted ? (
@@ -105,7 +114,7 @@ export const MessageItem = memo(function MessageItem(props: Props) {
           />
         ) : (
           <div className="message__content">
-            <MessageText content={message.content} me={me?.username ?? null} />
+            <MessageText content={message.content} me={me?.username ?? null} known={known} />
             {editPending ? (
               <span className="message__edited">(saving…)</span>
             ) : (
@@ -146,7 +155,7 @@ export const MessageItem = memo(function MessageItem(props: Props) {
           <Icon name="check" size={14} />
         </span>
       )}
-    </li>
+    </div>
   );
 });
 

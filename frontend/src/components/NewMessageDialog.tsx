@@ -4,6 +4,8 @@ import type { User } from "../realtime/store";
 import { navigate, roomPath } from "../router";
 import { api, store } from "../services";
 import { Avatar } from "./Avatar";
+import { keepTabInside } from "./focus";
+import { useFocusReturn } from "./useFocusReturn";
 
 const SEARCH_DELAY_MS = 250;
 
@@ -12,17 +14,21 @@ type Found = { query: string; users: User[] } | null;
 /** Find someone by name and open the direct message with them. */
 export function NewMessageDialog({ onClose }: { onClose: () => void }) {
   const ref = useRef<HTMLDialogElement>(null);
+  const input = useRef<HTMLInputElement>(null);
   const [query, setQuery] = useState("");
   const [found, setFound] = useState<Found>(null);
   const [error, setError] = useState<string | null>(null);
   const [opening, setOpening] = useState<string | null>(null);
   const q = query.trim().replace(/^@/, "");
 
-  // A modal <dialog>: focus stays inside, Escape closes it (the `close` event); unmounting
+  // A modal <dialog>: focus stays inside, Escape closes it (`cancel`); unmounting
   // takes it out of the page, so no close() here (its event would close a remounted one).
+  // showModal() focuses the first control (Cancel): the focus goes on to the search box.
+  useFocusReturn(); // first: it notes the opener before the focus moves in
   useEffect(() => {
     const dialog = ref.current;
     if (dialog && !dialog.open) dialog.showModal();
+    input.current?.focus();
   }, []);
 
   useEffect(() => {
@@ -66,7 +72,19 @@ export function NewMessageDialog({ onClose }: { onClose: () => void }) {
 
   const users = found !== null && found.query === q ? found.users : null;
   return (
-    <dialog ref={ref} className="dialog" aria-labelledby="new-message-title" onClose={onClose}>
+    <dialog
+      ref={ref}
+      className="dialog"
+      aria-labelledby="new-message-title"
+      onCancel={(e) => {
+        // Escape: closed now, in this event, not by the `close` event a task later (a key
+        // pressed in between would find it still open); the opener gets the focus back.
+        e.preventDefault();
+        onClose();
+      }}
+      onClose={onClose}
+      onKeyDown={(e) => keepTabInside(e, e.currentTarget)}
+    >
       <header className="dialog__header">
         <h2 id="new-message-title">New message</h2>
         <button type="button" className="button button--ghost button--small" onClick={onClose}>
@@ -76,11 +94,11 @@ export function NewMessageDialog({ onClose }: { onClose: () => void }) {
       <label className="field">
         <span>To</span>
         <input
+          ref={input}
           type="search"
           placeholder="Search people by name"
           autoCapitalize="none"
           spellCheck={false}
-          autoFocus
           value={query}
           onChange={(e) => setQuery(e.target.value)}
         />
@@ -107,11 +125,11 @@ export function NewMessageDialog({ onClose }: { onClose: () => void }) {
                     type="button"
                     className="person"
                     disabled={opening !== null}
-                    aria-label={`Message ${name} (@${user.username})`}
                     onClick={() => void open(user)}
                   >
-                    <Avatar name={name} size={32} />
+                    <Avatar id={user.id} name={user.username} size={32} />
                     <span className="person__name">
+                      <span className="visually-hidden">Message </span>
                       {name}
                       {user.id === me && <span className="muted"> (you)</span>}
                     </span>

@@ -3,8 +3,7 @@ import type { ReplyRef } from "../realtime/protocol";
 
 /**
  * The message replied to, above the reply: its sender and the start of its text. A button,
- * so it can be reached and used from the keyboard; its name stays short and fixed, the quote
- * is its description.
+ * so it can be reached and used from the keyboard; its name says what it does, then the quote.
  */
 export function ReplyQuote({ reply, name, onJump }: { reply: ReplyRef; name: string; onJump?: () => void }) {
   const id = useId();
@@ -19,8 +18,10 @@ export function ReplyQuote({ reply, name, onJump }: { reply: ReplyRef; name: str
     </span>
   );
   if (!onJump) return <div className="reply-quote">{body}</div>;
+  // Its name starts with what it does and goes on with what it shows (the visible text is in the name).
   return (
-    <button type="button" className="reply-quote" aria-label="Show the original message" aria-describedby={id} onClick={onJump}>
+    <button type="button" className="reply-quote" onClick={onJump}>
+      <span className="visually-hidden">Show the original message: </span>
       {body}
     </button>
   );

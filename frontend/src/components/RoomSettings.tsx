@@ -7,10 +7,6 @@ import { RoomSettingsDialog } from "./RoomSettingsDialog";
 export function RoomSettings({ room, isOwner }: { room: RoomInfo; isOwner: boolean }) {
   const [open, setOpen] = useState(false);
   const button = useRef<HTMLButtonElement>(null);
-  const close = () => {
-    setOpen(false);
-    button.current?.focus();
-  };
   return (
     <>
       <button
@@ -24,7 +20,7 @@ export function RoomSettings({ room, isOwner }: { room: RoomInfo; isOwner: boole
         <Icon name="settings" size={18} />
         <span className="visually-hidden">Room settings</span>
       </button>
-      {open && <RoomSettingsDialog room={room} isOwner={isOwner} onClose={close} />}
+      {open && <RoomSettingsDialog room={room} isOwner={isOwner} onClose={() => setOpen(false)} opener={button} />}
     </>
   );
 }

@@ -1,9 +1,11 @@
-import { useEffect, useRef, useState, type FormEvent } from "react";
+import { useEffect, useRef, useState, type FormEvent, type RefObject } from "react";
 import { ApiError } from "../realtime/api";
 import type { RoomInfo } from "../realtime/protocol";
 import { withSettings } from "../realtime/roomlist";
 import { api, store } from "../services";
 import { DeleteRoomStep } from "./DeleteRoomStep";
+import { keepTabInside } from "./focus";
+import { useFocusReturn } from "./useFocusReturn";
 import { MAX_ROOM_DESCRIPTION, MAX_ROOM_NAME, checkSettings, formOf, type SettingsForm } from "./roomSettings";
 
 interface Props {
@@ -11,21 +13,35 @@ interface Props {
   /** Only the owner may delete the room. */
   isOwner: boolean;
   onClose: () => void;
+  /** Takes the focus back when the dialog closes. */
+  opener?: RefObject<HTMLElement | null>;
 }
 
 /** Name, description and visibility of a room (`PATCH`), and for its owner, deleting it. */
-export function RoomSettingsDialog({ room, isOwner, onClose }: Props) {
+export function RoomSettingsDialog({ room, isOwner, onClose, opener }: Props) {
   const ref = useRef<HTMLDialogElement>(null);
+  const nameField = useRef<HTMLInputElement>(null);
+  const deleteButton = useRef<HTMLButtonElement>(null);
+  const leftDeleting = useRef(false);
   const [form, setForm] = useState<SettingsForm>(() => formOf(room));
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [deleting, setDeleting] = useState(false);
 
-  // A modal <dialog>, as NewMessageDialog: focus stays inside, Escape closes it.
+  // A modal <dialog>, as NewMessageDialog: focus stays inside, Escape closes it. showModal()
+  // focuses the first control (Cancel): the name is what one comes to change.
+  useFocusReturn(() => opener?.current); // first: it notes the opener before the focus moves in
   useEffect(() => {
     const dialog = ref.current;
     if (dialog && !dialog.open) dialog.showModal();
+    nameField.current?.focus();
   }, []);
+
+  // Back from the delete step ("Keep the room"): to the button that went there, not to <body>.
+  useEffect(() => {
+    if (deleting) leftDeleting.current = true;
+    else if (leftDeleting.current) deleteButton.current?.focus();
+  }, [deleting]);
 
   const edit = (patch: Partial<SettingsForm>) => {
     setForm((f) => ({ ...f, ...patch }));
@@ -57,7 +73,19 @@ export function RoomSettingsDialog({ room, isOwner, onClose }: Props) {
   };
 
   return (
-    <dialog ref={ref} className="dialog dialog--form" aria-labelledby="room-settings-title" onClose={onClose}>
+    <dialog
+      ref={ref}
+      className="dialog dialog--form"
+      aria-labelledby="room-settings-title"
+      onCancel={(e) => {
+        // Escape: closed now, in this event, not by the `close` event a task later (a key
+        // pressed in between would find it still open); the opener gets the focus back.
+        e.preventDefault();
+        onClose();
+      }}
+      onClose={onClose}
+      onKeyDown={(e) => keepTabInside(e, e.currentTarget)}
+    >
       <header className="dialog__header">
         <h2 id="room-settings-title">Room settings</h2>
         <button type="button" className="button button--ghost button--small" onClick={onClose}>
@@ -71,12 +99,12 @@ export function RoomSettingsDialog({ room, isOwner, onClose }: Props) {
           <label className="field">
             <span>Name</span>
             <input
+              ref={nameField}
               name="name"
               required
               maxLength={MAX_ROOM_NAME}
               value={form.name}
               onChange={(e) => edit({ name: e.target.value })}
-              autoFocus
             />
           </label>
           <label className="field">
@@ -120,7 +148,13 @@ export function RoomSettingsDialog({ room, isOwner, onClose }: Props) {
             <section className="danger-zone" aria-labelledby="danger-zone-title">
               <h3 id="danger-zone-title">Delete this room</h3>
               <p className="muted">The room and its whole history go, for every member.</p>
-              <button type="button" className="button button--danger" disabled={busy} onClick={() => setDeleting(true)}>
+              <button
+                ref={deleteButton}
+                type="button"
+                className="button button--danger"
+                disabled={busy}
+                onClick={() => setDeleting(true)}
+              >
                 Delete room
               </button>
             </section>

@@ -1,6 +1,5 @@
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { useAppState, useDocumentTitle, useNow, useTabVisible } from "../hooks";
-import { ApiError } from "../realtime/api";
 import { NOT_A_MEMBER, type RoomClient } from "../realtime/client";
 import { hasOlder } from "../realtime/history";
 import { roomAvatarName, roomDisplayName } from "../realtime/names";
@@ -8,7 +7,7 @@ import { EMPTY_ROOM, type Room } from "../realtime/store";
 import type { Message } from "../realtime/protocol";
 import { withSettings } from "../realtime/roomlist";
 import { typingLabel } from "../realtime/typing";
-import { linkProps, navigate, roomPath } from "../router";
+import { navigate, roomPath } from "../router";
 import { api, connection, loadDmPeer, store } from "../services";
 import { Avatar } from "./Avatar";
 import { Composer } from "./Composer";
@@ -33,7 +32,6 @@ export function RoomView({ roomId, seq }: { roomId: string; seq: number | null }
   const peers = useAppState((s) => s.dmPeers);
   const [client, setClient] = useState<RoomClient | null>(null);
   const [details, setDetails] = useState<Room | null>(null);
-  const [missing, setMissing] = useState(false);
   const members = room.members;
   const [showMembers, setShowMembers] = useState(() => window.matchMedia?.(WIDE).matches ?? false);
   const [replyTo, setReplyTo] = useState<Message | null>(null);
@@ -52,12 +50,14 @@ export function RoomView({ roomId, seq }: { roomId: string; seq: number | null }
   }, [roomId]);
 
   // The message asked for in the address is shown once; the address then names the room only,
-  // so that asking for the same message again (the same search result) shows it again.
+  // so that asking for the same message again (the same search result) shows it again. A room
+  // just opened is subscribed first: its snapshot then does not land while the jump lays out.
+  const subscribed = room.status.kind === "live";
   useEffect(() => {
-    if (client === null || seq === null) return;
+    if (client === null || seq === null || !subscribed) return;
     void client.jumpTo(seq);
     navigate(roomPath(roomId), true);
-  }, [client, seq, roomId]);
+  }, [client, seq, roomId, subscribed]);
 
   useEffect(() => {
     if (isDm) loadDmPeer(roomId);
@@ -69,8 +69,9 @@ export function RoomView({ roomId, seq }: { roomId: string; seq: number | null }
     if (summary !== null) setDetails((d) => (d === null ? summary : withSettings(d, summary)));
   }, [summary]);
 
-  // The room is no longer the user's: back to the room list, saying why.
-  const removed = room.removed;
+  // The room is no longer the user's: back to the room list, saying why. (A reason left from an
+  // earlier visit, with the room back in the list, is not news.)
+  const removed = summary === null ? room.removed : null;
   useEffect(() => {
     if (removed === null) return;
     store.setRoomNotice(farewell(removed, isDm ? name : `#${name}`));
@@ -86,17 +87,6 @@ export function RoomView({ roomId, seq }: { roomId: string; seq: number | null }
     wide.addEventListener("change", onChange);
     return () => wide.removeEventListener("change", onChange);
   }, []);
-
-  useEffect(() => {
-    let cancelled = false;
-    api.room(roomId).then(
-      (r) => !cancelled && setDetails(r),
-      (err: unknown) => !cancelled && err instanceof ApiError && err.status === 404 && setMissing(true),
-    );
-    return () => {
-      cancelled = true;
-    };
-  }, [roomId]);
 
   const loadOlder = useCallback(() => void client?.loadOlder(), [client]);
   const loadNewer = useCallback(() => void client?.loadNewer(), [client]);
@@ -181,20 +171,6 @@ export function RoomView({ roomId, seq }: { roomId: string; seq: number | null }
     return true;
   };
 
-  if (missing) {
-    return (
-      <section className="pane__page">
-        <PaneHeader title="Room not found" />
-        <div className="empty-state">
-          <p>This room does not exist, or you do not have access to it.</p>
-          <a className="button button--primary" {...linkProps("/browse")}>
-            Browse public rooms
-          </a>
-        </div>
-      </section>
-    );
-  }
-
   const join = async () => {
     try {
       await api.join(roomId);
@@ -211,7 +187,7 @@ export function RoomView({ roomId, seq }: { roomId: string; seq: number | null }
         title={
           <>
             <span className="room__icon" aria-hidden="true">
-              {isDm ? <Avatar name={avatar} size={22} /> : <RoomIcon isPrivate={info?.is_private ?? false} size={18} />}
+              {isDm ? <Avatar id={peers[roomId]?.id} name={avatar} size={22} /> : <RoomIcon isPrivate={info?.is_private ?? false} size={18} />}
             </span>
             {name}
           </>
@@ -247,6 +223,7 @@ export function RoomView({ roomId, seq }: { roomId: string; seq: number | null }
             </div>
           )}
           <MessageList
+            roomId={roomId}
             messages={shown}
             run={jump === null ? "live" : `window-${jump.id}`}
             outbox={room.outbox}

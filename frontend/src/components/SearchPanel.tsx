@@ -5,6 +5,7 @@ import type { Message } from "../realtime/protocol";
 import { MAX_QUERY_LENGTH } from "../realtime/query";
 import { groupByRoom, type SearchState } from "../realtime/search";
 import { search } from "../services";
+import { keepTabInside } from "./focus";
 import { Icon } from "./Icon";
 import { SearchResults } from "./SearchResults";
 
@@ -84,6 +85,7 @@ export function SearchPanel({ currentRoomId }: { currentRoomId: string | null })
   const open = (_message: Message) => close(false);
 
   const onKeyDown = (e: KeyboardEvent<HTMLDialogElement>) => {
+    keepTabInside(e, ref.current);
     if (e.key === "Escape") {
       e.preventDefault(); // also keeps the search box from only clearing itself
       close(true);

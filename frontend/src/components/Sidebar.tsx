@@ -3,7 +3,7 @@ import { useAppState } from "../hooks";
 import { roomAvatarName, roomDisplayName } from "../realtime/names";
 import { byActivity } from "../realtime/roomlist";
 import type { RoomSummary, User } from "../realtime/store";
-import { linkProps } from "../router";
+import { linkProps, useRoute } from "../router";
 import { loadDmPeer, signOut } from "../services";
 import { Avatar } from "./Avatar";
 import { SearchButton } from "./SearchButton";
@@ -13,6 +13,8 @@ import { RoomListItem } from "./RoomListItem";
 
 export function Sidebar({ activeRoomId, user }: { activeRoomId: string | null; user: User }) {
   const rooms = useAppState((s) => s.rooms);
+  const route = useRoute();
+  const mentions = rooms.reduce((sum, r) => sum + (r.id === activeRoomId ? 0 : r.mention_count), 0);
   const loaded = useAppState((s) => s.roomsLoaded);
   const peers = useAppState((s) => s.dmPeers);
   const [composing, setComposing] = useState(false);
@@ -31,6 +33,7 @@ export function Sidebar({ activeRoomId, user }: { activeRoomId: string | null; u
       room={room}
       name={roomDisplayName(room, user, peers)}
       avatar={roomAvatarName(room, user, peers)}
+      avatarId={room.kind === "dm" ? (peers[room.id]?.id ?? null) : null}
       active={room.id === activeRoomId}
     />
   );
@@ -45,10 +48,16 @@ export function Sidebar({ activeRoomId, user }: { activeRoomId: string | null; u
           roomcast
         </a>
         <div className="sidebar__me">
-          <Avatar name={user.display_name || user.username} size={28} />
-          <span className="sidebar__name" title={`Signed in as ${user.username}`}>
-            {user.display_name || user.username}
-          </span>
+          <a
+            className="sidebar__profile"
+            title={`Signed in as ${user.username}: your profile`}
+            aria-current={route.name === "profile" ? "page" : undefined}
+            {...linkProps("/profile")}
+          >
+            <Avatar id={user.id} name={user.username} size={28} />
+            <span className="sidebar__name">{user.display_name || user.username}</span>
+            <span className="visually-hidden">, your profile</span>
+          </a>
           <button type="button" className="button button--ghost button--small" onClick={signOut}>
             Log out
           </button>
@@ -63,6 +72,19 @@ export function Sidebar({ activeRoomId, user }: { activeRoomId: string | null; u
         </a>
         <a className="button button--ghost button--small" {...linkProps("/browse")}>
           Browse public rooms
+        </a>
+        <a
+          className={`button button--ghost button--small sidebar__mentions ${route.name === "mentions" ? "is-on" : ""}`}
+          aria-current={route.name === "mentions" ? "page" : undefined}
+          {...linkProps("/mentions")}
+        >
+          <span aria-hidden="true">@</span> Mentions
+          {mentions > 0 && (
+            <span className="badge">
+              <span aria-hidden="true">{mentions > 99 ? "99+" : mentions}</span>
+              <span className="visually-hidden">, {mentions} unread</span>
+            </span>
+          )}
         </a>
       </div>
       <div className="room-list">

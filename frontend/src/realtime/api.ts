@@ -33,6 +33,18 @@ export interface SearchQuery {
   limit: number;
 }
 
+/** A notification of SPEC §3: one per user, room and type, with a count. */
+export interface Notification {
+  id: string;
+  type: "message" | "mention";
+  room_id: string;
+  message_id: string;
+  count: number;
+  is_read: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface TokenResponse {
   access_token: string;
   token_type: "bearer";
@@ -110,6 +122,28 @@ export class Api {
     return this.request("GET", "/api/users/me", undefined, token === undefined ? {} : { token });
   }
 
+  /** A new display name: every room of the user sees it live (`user_updated`). */
+  updateMe(display_name: string): Promise<User> {
+    return this.request("PATCH", "/api/users/me", { display_name });
+  }
+
+  /** 403 on a wrong current password; every other session of the user is logged out. */
+  changePassword(current_password: string, new_password: string): Promise<void> {
+    return this.request("POST", "/api/users/me/password", { current_password, new_password });
+  }
+
+  notifications(): Promise<Notification[]> {
+    return this.request("GET", "/api/notifications");
+  }
+
+  markNotificationRead(id: string): Promise<void> {
+    return this.request("POST", `/api/notifications/${encodeURIComponent(id)}/read`);
+  }
+
+  markAllNotificationsRead(): Promise<void> {
+    return this.request("POST", "/api/notifications/read-all");
+  }
+
   rooms(): Promise<RoomSummary[]> {
     return this.request("GET", "/api/rooms");
   }
@@ -118,7 +152,8 @@ export class Api {
     return this.request("GET", `/api/rooms/public${q ? `?q=${encodeURIComponent(q)}` : ""}`);
   }
 
-  room(roomId: string): Promise<Room> {
+  /** The room, with how many participate (shown by a public room's preview before joining). */
+  room(roomId: string): Promise<Room & { member_count: number }> {
     return this.request("GET", `/api/rooms/${encodeURIComponent(roomId)}`);
   }
 

@@ -23,6 +23,7 @@ from roomcast.api.schemas import (
     ReadIn,
     ReadOut,
     RoleIn,
+    RoomDetailOut,
     RoomIn,
     RoomOut,
     RoomPatchIn,
@@ -98,8 +99,9 @@ async def public_rooms_are_read_only() -> Response:
 
 
 @router.get("/{room_id}", responses=NOT_FOUND)
-async def get_room(room_id: uuid.UUID, actor: CurrentActor, services: ServicesDep) -> RoomOut:
-    return RoomOut(**(await services.rooms.check_access(room_id, actor.user_id)).room)
+async def get_room(room_id: uuid.UUID, actor: CurrentActor, services: ServicesDep) -> RoomDetailOut:
+    """The room with its `member_count`: what a public room's preview shows before joining."""
+    return RoomDetailOut(**await services.rooms.check_details(room_id, actor.user_id))
 
 
 @router.patch("/{room_id}", responses={**MANAGE_ROOM, **TOO_MANY_CHANGES})

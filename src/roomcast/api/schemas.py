@@ -174,6 +174,10 @@ class RoomOut(BaseModel):
     created_at: str
 
 
+class RoomDetailOut(RoomOut):
+    member_count: int = Field(description="how many participate: `GET /api/rooms/{id}` only")
+
+
 class ReplyRefOut(BaseModel):
     id: str
     seq: int

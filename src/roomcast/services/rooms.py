@@ -227,6 +227,12 @@ class RoomService:
             raise Forbidden("The owner cannot leave their room")
         await self._delete_participant(room_id, user_id, "left")
 
+    async def check_details(self, room_id: uuid.UUID, user_id: uuid.UUID) -> dict[str, Any]:
+        """`GET /api/rooms/{id}`: the room as `user_id` may see it (else NotFound), with its
+        member count, which a public room shows to those who may join it."""
+        access = await self.check_access(room_id, user_id)
+        return {**access.room, "member_count": await self._store.member_count(room_id)}
+
     async def members(self, room_id: uuid.UUID, user_id: uuid.UUID) -> list[dict[str, Any]]:
         await self.check_participant(room_id, user_id)
         members = await self._store.members(room_id)

@@ -152,6 +152,10 @@ class RoomStore(Protocol):
         """The room's participants, by joining time then username."""
         ...
 
+    async def member_count(self, room_id: uuid.UUID) -> int:
+        """How many participate in the room (0 for an unknown room), without reading them."""
+        ...
+
     async def role_of(self, room_id: uuid.UUID, user_id: uuid.UUID) -> str | None: ...
 
     async def set_role(self, room_id: uuid.UUID, user_id: uuid.UUID, role: str) -> bool:
@@ -406,6 +410,11 @@ class SqlRoomStore:
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).all()
         return [MemberRecord(row.id, row.username, row.display_name, row.role, as_utc(row.joined_at)) for row in rows]
+
+    async def member_count(self, room_id: uuid.UUID) -> int:
+        query = select(func.count()).select_from(participants).where(participants.c.room_id == room_id)
+        async with self._engine.connect() as conn:
+            return int((await conn.execute(query)).scalar_one())
 
     async def role_of(self, room_id: uuid.UUID, user_id: uuid.UUID) -> str | None:
         query = select(participants.c.role).where(_participation(room_id, user_id))
