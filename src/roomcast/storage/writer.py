@@ -5,7 +5,8 @@ transaction (`storage.commit`: the same statements on SQLite and PostgreSQL) and
 resolves each sender's future. After the commit, `on_committed` runs (cache, publish) before
 any sender is answered, so a `message_sent` never overtakes its own broadcast. It runs while
 the next batch commits (the fsync in SQLite's thread, PostgreSQL's round trips), one batch at
-a time and in commit order, so a room's events still go out in `seq` order. A draft whose
+a time and in commit order, so a room's events still go out in `seq` order; under load (see
+LINGER) the next batch waits for it and then lingers, so that batches stay large. A draft whose
 sender stopped waiting (the commit timeout answered `message_error`) before its batch began
 is dropped, never stored. The writer itself knows only batching, futures and the linger.
 """
@@ -145,6 +146,9 @@ class GroupCommitWriter:
                 if busy and not self._closing:
                     # Under load, linger a moment so that the next transaction carries more
                     # messages: each commit costs WAL page writes and an fsync whatever its size.
+                    # The pause counts from the end of the previous announcement (overlapping the
+                    # two made batches smaller and saturation earlier, on SQLite).
+                    await self._announced()
                     await asyncio.sleep(LINGER)
                 busy = len(self._pending) >= LINGER_FROM_BATCH
                 taken = [self._pending.popleft() for _ in range(min(self._max_batch, len(self._pending)))]
