@@ -8,7 +8,7 @@ import { UserConnection } from "./realtime/connection";
 import { roomDisplayName } from "./realtime/names";
 import { DesktopNotifications, activityNotice, browserNotifications } from "./realtime/notify";
 import type { RoomSummary } from "./realtime/protocol";
-import { SavedOutbox } from "./realtime/outboxstorage";
+import { SavedOutbox, deliverPending } from "./realtime/outboxstorage";
 import { MessageSearch } from "./realtime/search";
 import { SessionKeeper } from "./realtime/session";
 import { SESSION_KEY, Store, type KeyValueStorage } from "./realtime/store";
@@ -156,12 +156,20 @@ function followMentions(): () => void {
 
 /**
  * While signed in: the connection open, following the browser's network state; the user's
- * unconfirmed messages back from the last page load and kept from now on; mentions followed.
+ * unconfirmed messages back from the last page load (sent in every room, not only the one on
+ * screen) and kept from now on; mentions followed.
  */
 export function stayConnected(): () => void {
   const userId = store.getState().session?.user.id;
-  if (userId) savedOutbox.restore(userId);
+  const pendingRooms = userId ? savedOutbox.restore(userId) : [];
   const stopSaving = userId ? savedOutbox.follow(userId) : () => undefined;
+  const stopDelivering = deliverPending(store, pendingRooms, (roomId) => {
+    const client = connection.openRoom(roomId);
+    return {
+      release: () => connection.closeRoom(client),
+      refused: () => client.subscription === "refused" || client.subscription === "removed",
+    };
+  });
   const stopMentions = followMentions();
   connection.start();
   const online = () => connection.setNetwork(true);
@@ -171,6 +179,7 @@ export function stayConnected(): () => void {
   return () => {
     window.removeEventListener("online", online);
     window.removeEventListener("offline", offline);
+    stopDelivering();
     connection.stop();
     stopMentions();
     stopSaving();

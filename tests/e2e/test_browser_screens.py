@@ -168,3 +168,68 @@ async def test_a_pending_message_survives_a_reload_and_is_delivered_once(
     assert await page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('roomcast.outbox.'))") == []
     assert errors == [], errors
     await context.close()
+
+
+async def test_after_a_reload_a_pending_message_of_another_room_is_delivered_without_opening_it(
+    server: ServerProcess, browser: Any
+) -> None:
+    """A message written in one room while the socket was down is still pending when the page
+    loads again on another room: it goes out at once, in the background, with its client_id."""
+    from playwright.async_api import expect
+
+    base = server.base_url
+    context = await browser.new_context(viewport={"width": 1280, "height": 800})
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    drop_sends = {"value": False}
+
+    async def handle(ws: Any) -> None:
+        server_ws = ws.connect_to_server()
+        # Once dropping, this socket never delivers a send: only the next page's socket can.
+        dropping = {"value": False}
+
+        def from_page(text: str | bytes) -> None:
+            dropping["value"] = dropping["value"] or drop_sends["value"]
+            if dropping["value"] and json.loads(text).get("type") == "send_message":
+                return
+            server_ws.send(text)
+
+        ws.on_message(from_page)
+        server_ws.on_message(lambda text: ws.send(text))
+
+    await page.route_web_socket(lambda url: "/ws?" in url, handle)
+    await register(page, base, "dave")
+    room_ids: dict[str, str] = {}
+    for name in ("alpha", "beta"):
+        await page.get_by_role("link", name="+ New room").click()
+        await page.get_by_label("Name", exact=True).fill(name)
+        await page.get_by_role("button", name="Create room").click()
+        await expect(page.locator(".room [data-status]")).to_have_attribute("data-status", "live", timeout=TIMEOUT)
+        room_ids[name] = re.search(r"/rooms/([^/?#]+)", page.url).group(1)  # type: ignore[union-attr]
+    drop_sends["value"] = True
+    await send(page, "waiting in beta")
+    await expect(page.locator('.messages .message[data-state="pending"]')).to_have_count(1, timeout=TIMEOUT)
+
+    drop_sends["value"] = False
+    await page.goto(f"{base}/rooms/{room_ids['alpha']}")  # the page loads again, on alpha
+    await expect(page.locator(".room [data-status]")).to_have_attribute("data-status", "live", timeout=TIMEOUT)
+    async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+        dave = await login_over_rest(http, "dave")
+        stored: list[dict[str, Any]] = []
+        for _ in range(100):
+            response = await http.get(f"/api/rooms/{room_ids['beta']}/messages", headers=dave)
+            stored = response.json()["messages"]
+            if stored:
+                break
+            await asyncio.sleep(0.1)
+    assert [m["content"] for m in stored] == ["waiting in beta"], stored
+    assert f"/rooms/{room_ids['alpha']}" in page.url  # beta was never opened on screen
+
+    for _ in range(50):
+        if await page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('roomcast.outbox.'))") == []:
+            break
+        await asyncio.sleep(0.1)
+    assert await page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('roomcast.outbox.'))") == []
+    assert errors == [], errors
+    await context.close()

@@ -44,6 +44,8 @@ export class UserConnection implements RoomLink {
   private unsubscribeStore: (() => void) | null = null;
   private readonly watchdog: Watchdog;
   private readonly rooms = new Map<string, RoomClient>();
+  /** How many `openRoom`s of each room are not closed yet (the screen, the outbox's delivery). */
+  private readonly holds = new Map<string, number>();
   /**
    * Per room, the `subscribe`s sent on this socket and not answered yet. The server answers a
    * socket's frames in order, so an answer with another subscribe still behind it belongs to
@@ -91,8 +93,13 @@ export class UserConnection implements RoomLink {
     socket?.close(Close.normal, "leaving");
   }
 
-  /** The room on screen: subscribed now when the socket is ready, else as soon as it is. */
+  /**
+   * The room on screen (or with messages to send): subscribed now when the socket is ready, else
+   * as soon as it is. Every `openRoom` is matched by a `closeRoom`; the room stays subscribed
+   * until the last holder lets it go.
+   */
   openRoom(roomId: string): RoomClient {
+    this.holds.set(roomId, (this.holds.get(roomId) ?? 0) + 1);
     const existing = this.rooms.get(roomId);
     if (existing !== undefined) return existing;
     const client = new RoomClient({
@@ -111,9 +118,15 @@ export class UserConnection implements RoomLink {
     return client;
   }
 
-  /** The room left the screen: unsubscribed (see the top of this file for why). */
+  /** The room left the screen: unsubscribed once nobody holds it (see the top of this file for why). */
   closeRoom(client: RoomClient): void {
     if (this.rooms.get(client.roomId) !== client) return;
+    const holds = (this.holds.get(client.roomId) ?? 1) - 1;
+    if (holds > 0) {
+      this.holds.set(client.roomId, holds);
+      return;
+    }
+    this.holds.delete(client.roomId);
     const subscribed = client.subscription === "live" || client.subscription === "subscribing";
     client.close();
     this.rooms.delete(client.roomId);

@@ -2,7 +2,7 @@
 // the same client_id, and what the server already committed is settled, not sent twice.
 import { describe, expect, it } from "vitest";
 import { ME, ROOM, listing, setup } from "./harness";
-import { SavedOutbox, mergeSaved, outboxKey, withRestored } from "./outboxstorage";
+import { SavedOutbox, deliverPending, mergeSaved, outboxKey, withRestored } from "./outboxstorage";
 import type { OutgoingMessage, Session } from "./store";
 import { MemoryStorage, message } from "./testing";
 
@@ -67,6 +67,67 @@ describe("the saved outbox", () => {
     expect(second.t.room().outbox).toEqual([]);
     expect(second.t.room().messages.map((m) => m.seq)).toEqual([1, 2, 3]);
     expect(storage.getItem(outboxKey(ME.id))).toBeNull();
+  });
+
+  it("after a reload, a room not on screen sends its pending messages, then is let go", () => {
+    const OTHER = "room-2";
+    const storage = new MemoryStorage();
+    const rooms = [listing(ROOM), listing(OTHER)];
+    const first = setup({ noRoom: true, rooms });
+    first.store.signIn(session());
+    const stopFirst = new SavedOutbox(first.store, storage).follow(ME.id);
+    first.start();
+    const other = first.open(OTHER);
+    first.connect([], {}, OTHER);
+    first.last().serverClose(1006);
+    const unsent = other.send("written in room 2 while offline");
+    stopFirst();
+
+    // the page reloads on room 1: room 2 is held open on the socket until its message is sent
+    const second = setup({ noRoom: true, rooms });
+    second.store.signIn(session());
+    const saved = new SavedOutbox(second.store, storage);
+    const pending = saved.restore(ME.id);
+    expect(pending).toEqual([OTHER]);
+    const stopSaving = saved.follow(ME.id);
+    second.start();
+    const onScreen = second.open(ROOM);
+    const stop = deliverPending(second.store, pending, (roomId) => {
+      const client = second.connection.openRoom(roomId);
+      return { release: () => second.connection.closeRoom(client), refused: () => client.subscription === "refused" };
+    });
+    expect(second.subscribes(OTHER)).toEqual([{ room_id: OTHER }]);
+    second.connect([], {}, ROOM);
+    second.connect([], {}, OTHER);
+    expect(second.sentOf("send_message", OTHER)).toEqual([
+      { content: "written in room 2 while offline", client_id: unsent },
+    ]);
+    second.receive(
+      "message_sent",
+      { client_id: unsent, message: message(1, ME.id, { client_id: unsent, room_id: OTHER }) },
+      OTHER,
+    );
+    expect(second.room(OTHER).outbox).toEqual([]);
+    // sent: room 2 is unsubscribed, the room on screen stays
+    expect(second.last().sentOf("unsubscribe")).toEqual([{ room_id: OTHER }]);
+    expect(onScreen.isLive).toBe(true);
+    expect(storage.getItem(outboxKey(ME.id))).toBeNull();
+    stop();
+    stopSaving();
+  });
+
+  it("a room held by the screen and the outbox stays subscribed until both let go", () => {
+    const t = setup({ noRoom: true, rooms: [listing(ROOM)] });
+    t.start();
+    const byScreen = t.open(ROOM);
+    const byOutbox = t.connection.openRoom(ROOM);
+    expect(byOutbox).toBe(byScreen);
+    t.connect([]);
+    t.connection.closeRoom(byOutbox);
+    expect(t.last().sentOf("unsubscribe")).toEqual([]);
+    expect(byScreen.isLive).toBe(true);
+    t.connection.closeRoom(byScreen);
+    expect(t.last().sentOf("unsubscribe")).toEqual([{ room_id: ROOM }]);
   });
 
   it("keeps each user's messages apart, through an expiry, and forgets them on logout", () => {

@@ -44,22 +44,61 @@ function isEntry(value: unknown): value is OutgoingMessage {
   return typeof v.client_id === "string" && typeof v.content === "string" && typeof v.created_at === "number";
 }
 
+export function hasPending(outbox: readonly OutgoingMessage[] | undefined): boolean {
+  return (outbox ?? []).some((m) => m.state === "pending");
+}
+
+/**
+ * Rooms whose restored messages are still pending, held open on the socket (`hold` subscribes,
+ * the returned function lets go) until none is pending or the room refuses us: a reload sends
+ * every room's messages, not only the one on screen. The function returned stops early.
+ */
+export function deliverPending(
+  store: Store,
+  roomIds: readonly string[],
+  hold: (roomId: string) => { release(): void; refused(): boolean },
+): () => void {
+  const held = new Map(roomIds.map((id) => [id, hold(id)] as const));
+  let unsubscribe: () => void = () => undefined;
+  const release = (id: string) => {
+    held.get(id)?.release();
+    held.delete(id);
+  };
+  const check = () => {
+    const { roomStates } = store.getState();
+    for (const [id, holder] of held) if (!hasPending(roomStates[id]?.outbox) || holder.refused()) release(id);
+    if (held.size === 0) unsubscribe();
+  };
+  unsubscribe = store.subscribe(check);
+  check();
+  return () => {
+    unsubscribe();
+    for (const id of [...held.keys()]) release(id);
+  };
+}
+
 export class SavedOutbox {
   constructor(
     private readonly store: Store,
     private readonly storage: KeyValueStorage | null,
   ) {}
 
-  /** Put this user's saved messages back into their rooms (pending ones go out once subscribed). */
-  restore(userId: string): void {
+  /**
+   * Put this user's saved messages back into their rooms (pending ones go out once subscribed):
+   * the rooms that have some pending.
+   */
+  restore(userId: string): string[] {
     const saved = this.load(userId);
+    const pending: string[] = [];
     for (const [roomId, entries] of Object.entries(saved)) {
       if (!Array.isArray(entries)) continue;
       this.store.updateRoom(roomId, (r) => {
         const outbox = withRestored(r.outbox, entries);
         return outbox === r.outbox ? r : { ...r, outbox };
       });
+      if (hasPending(this.store.getState().roomStates[roomId]?.outbox)) pending.push(roomId);
     }
+    return pending;
   }
 
   /** Write every change of this user's outboxes until the returned function is called. */
