@@ -44,6 +44,8 @@ async def test_publications_cross_instances_once(instances: Callable[..., Awaita
     await a.pubsub.subscribe("r")
     await b.pubsub.subscribe("r")
     await a.pubsub.publish_many([("r", b"1"), ("r", b"2")])
+    # Order holds per publisher only: b publishes once a's two have reached it.
+    await wait_for(lambda: len(got_b) == 2)
     await b.pubsub.publish("r", b"3")
     await wait_for(lambda: len(got_a) == 3 and len(got_b) == 3)
     await asyncio.sleep(0.2)
