@@ -59,14 +59,12 @@ def scaled_test_redis_url() -> str:
     """ROOMCAST_TEST_BACKEND=redis runs a test on the Redis backend, on a flushed database."""
     if os.environ.get("ROOMCAST_TEST_BACKEND", "memory") != "redis":
         return ""
-    url = os.environ.get("ROOMCAST_TEST_REDIS_URL", "")
-    if not url:
+    if not os.environ.get("ROOMCAST_TEST_REDIS_URL", ""):
         pytest.fail("ROOMCAST_TEST_BACKEND=redis needs ROOMCAST_TEST_REDIS_URL", pytrace=False)
-    import redis
+    from tests.contract.env import flush_sync, redis_url
 
-    client = redis.Redis.from_url(url)
-    client.flushdb()
-    client.close()
+    url = redis_url()
+    flush_sync(url)
     return url
 
 

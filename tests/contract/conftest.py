@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis.asyncio as aioredis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from roomcast.backends.base import Backends
@@ -16,15 +15,9 @@ from roomcast.config import load_settings
 from roomcast.storage.database import create_engine
 from roomcast.storage.migrate import upgrade_engine
 from tests.conftest import reset_database
-from tests.contract.env import postgres_url, redis_url
+from tests.contract.env import flush, postgres_url, redis_url
 
 SECRET = "contract-test-secret-0123456789abcdef"
-
-
-async def flush(url: str) -> None:
-    client = aioredis.Redis.from_url(url)
-    await client.flushdb()
-    await client.aclose()
 
 
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])

@@ -16,10 +16,10 @@ import redis.asyncio as aioredis
 from roomcast.backends.base import Backends, ConnectionRegistry
 from roomcast.backends.redis import create_redis_backends
 from roomcast.backends.redis.connections import RedisConnectionRegistry
-from roomcast.backends.redis.link import RedisLink
+from roomcast.backends.redis.link import Client, RedisLink
 from roomcast.config import load_settings
 from tests.contract.conftest import SECRET, flush
-from tests.contract.env import OwnRedis, redis_url
+from tests.contract.env import OwnRedis, redis_client, redis_url
 
 MakeBackends = Callable[..., Awaitable[Backends]]
 
@@ -94,21 +94,21 @@ async def registries() -> AsyncIterator[Callable[..., Awaitable[RedisConnectionR
 
 
 @pytest.fixture
-async def raw() -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.Redis.from_url(redis_url())
+async def raw() -> AsyncIterator[Client]:
+    client = await redis_client(redis_url())
     yield client
     await client.aclose()
 
 
 @pytest.mark.redis
 async def test_instances_share_the_count(
-    registries: Callable[..., Awaitable[RedisConnectionRegistry]], raw: aioredis.Redis
+    registries: Callable[..., Awaitable[RedisConnectionRegistry]], raw: Client
 ) -> None:
     a, b = await registries(), await registries()
     results = await asyncio.gather(*(r.acquire("u1", f"c{i}", 20) for i in range(25) for r in (a, b)))
     assert results.count(True) == 20
     assert await a.count("u1") == await b.count("u1") == 20
-    assert await raw.zcard("connections:u1") == 20
+    assert await raw.zcard("connections:{u1}") == 20
     await asyncio.sleep(1.2)  # heartbeats keep both alive past several dead_after periods
     assert await b.count("u1") == 20
     assert not await b.acquire("u1", "extra", 20)
@@ -119,24 +119,24 @@ async def test_instances_share_the_count(
 
 
 @pytest.mark.redis
-async def test_key_layout(registries: Callable[..., Awaitable[RedisConnectionRegistry]], raw: aioredis.Redis) -> None:
+async def test_key_layout(registries: Callable[..., Awaitable[RedisConnectionRegistry]], raw: Client) -> None:
     a = await registries()
     instance = a._id
     assert await a.acquire("u1", "c1", 5)
-    assert await raw.zrange("connections:u1", 0, -1) == [f"{instance}:c1".encode()]
-    assert await raw.smembers(f"connection_instance:{instance}") == {b"u1|c1"}
+    assert await raw.zrange("connections:{u1}", 0, -1) == [f"{instance}:c1".encode()]
+    assert await raw.smembers(f"connection_instance:{{{instance}}}") == {b"u1|c1"}
     assert await raw.zscore("connection_instances", instance) is not None
     await a.release("u1", "c1")
-    assert await raw.exists("connections:u1", f"connection_instance:{instance}") == 0
+    assert await raw.exists("connections:{u1}", f"connection_instance:{{{instance}}}") == 0
     assert await a.acquire("u1", "c2", 5)
     await a.close()  # a clean shutdown frees its slots at once
-    assert await raw.exists("connections:u1", f"connection_instance:{instance}") == 0
+    assert await raw.exists("connections:{u1}", f"connection_instance:{{{instance}}}") == 0
     assert await raw.zscore("connection_instances", instance) is None
 
 
 @pytest.mark.redis
 async def test_a_crashed_instance_stops_counting(
-    registries: Callable[..., Awaitable[RedisConnectionRegistry]], raw: aioredis.Redis
+    registries: Callable[..., Awaitable[RedisConnectionRegistry]], raw: Client
 ) -> None:
     doomed, survivor = await registries(), await registries()
     doomed_id = doomed._id
@@ -153,22 +153,29 @@ async def test_a_crashed_instance_stops_counting(
     await eventually(lambda: _gone(raw, doomed_id), timeout=5)
 
 
-async def _gone(raw: aioredis.Redis, instance: str) -> bool:
+async def _gone(raw: Client, instance: str) -> bool:
     return (
-        not await raw.exists(f"connection_instance:{instance}")
+        not await raw.exists(f"connection_instance:{{{instance}}}")
         and await raw.zscore("connection_instances", instance) is None
     )
 
 
 @pytest.mark.redis
 async def test_an_instance_taken_for_dead_registers_again(
-    registries: Callable[..., Awaitable[RedisConnectionRegistry]], raw: aioredis.Redis
+    registries: Callable[..., Awaitable[RedisConnectionRegistry]], raw: Client
 ) -> None:
     a, b = await registries(), await registries()
     assert await a.acquire("u1", "c1", 2) and await a.acquire("u1", "c2", 2)
-    await raw.zrem("connection_instances", a._id)  # as if a had stalled and been swept
+    assert a._task is not None
+    a._task.cancel()  # a stalls: no heartbeat until it resumes below
+    with contextlib.suppress(asyncio.CancelledError):
+        await a._task
+    a._task = None
+    await raw.zrem("connection_instances", a._id)  # ... and the others swept it
+    await asyncio.sleep(0.01)  # an entry from the view's own millisecond counts as a new instance's
     assert await b.count("u1") == 0  # b no longer counts a's entries, and drops them
-    await eventually(lambda: _counts(b, "u1", 2), timeout=5)  # a's next heartbeat restores them
+    await a.start()  # a resumes: its next heartbeat finds it was taken for dead
+    await eventually(lambda: _counts(b, "u1", 2), timeout=5)  # and restores its entries
     assert not await b.acquire("u1", "c3", 2)
 
 
@@ -184,7 +191,7 @@ async def _instance(url: str) -> tuple[Backends, RedisConnectionRegistry]:
 async def _members(url: str, user_id: str) -> set[bytes]:
     client = aioredis.Redis.from_url(url)
     try:
-        return set(cast(list[bytes], await client.zrange(f"connections:{user_id}", 0, -1)))
+        return set(cast(list[bytes], await client.zrange(f"connections:{{{user_id}}}", 0, -1)))
     except Exception:  # Redis still coming back
         return set()
     finally:

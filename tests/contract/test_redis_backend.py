@@ -7,7 +7,6 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
-import redis.asyncio as aioredis
 
 from roomcast.backends.base import Backends, PresenceMember
 from roomcast.backends.redis import RedisUnavailable, check_redis, create_redis_backends
@@ -15,7 +14,7 @@ from roomcast.backends.redis.link import RedisLink
 from roomcast.backends.redis.presence import RedisPresence
 from roomcast.config import load_settings
 from tests.contract.conftest import SECRET, flush
-from tests.contract.env import OwnRedis, free_port, redis_url
+from tests.contract.env import OwnRedis, free_port, redis_client, redis_url
 
 pytestmark = pytest.mark.redis
 
@@ -58,15 +57,15 @@ async def test_key_layout(instances: Callable[..., Awaitable[Backends]]) -> None
     await backends.rate_limiter.acquire("message:u1", 10, 60)
     await backends.cache.push("room1", [(1, 1, b'{"seq":1}'), (2, 2, b'{"seq":2}')], 1, 2, 50, 600)
     await backends.presence.join("room1", PresenceMember("u1", "alice"), "c1")
-    client = aioredis.Redis.from_url(redis_url())
+    client = await redis_client(redis_url())
     try:
         assert 0 < await client.pttl("rate_limit:message:u1") <= 60_000
         # Each member is the message JSON behind its version; the position has a key of its own.
-        assert await client.zrange("room_messages:room1", 0, -1) == [b'1|{"seq":1}', b'2|{"seq":2}']
-        assert 590 <= await client.ttl("room_messages:room1") <= 600
-        assert await client.get("room_messages_seq:room1") == b"2"
-        assert 590 <= await client.ttl("room_messages_seq:room1") <= 600
-        assert await client.hgetall("presence:room1") == {b"u1": b"alice"}
+        assert await client.zrange("room_messages:{room1}", 0, -1) == [b'1|{"seq":1}', b'2|{"seq":2}']
+        assert 590 <= await client.ttl("room_messages:{room1}") <= 600
+        assert await client.get("room_messages_seq:{room1}") == b"2"
+        assert 590 <= await client.ttl("room_messages_seq:{room1}") <= 600
+        assert await client.hgetall("presence:{room1}") == {b"u1": b"alice"}
     finally:
         await client.aclose()
 

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.conftest import PASSWORD, LiveServer
-from tests.contract.env import redis_url
+from tests.contract.env import flush, redis_url
 
 StartServer = Callable[..., Awaitable[LiveServer]]
 WRONG = "not the password"
@@ -151,12 +151,9 @@ async def test_a_trusted_proxy_is_believed_for_the_rightmost_hop_only(start_serv
 
 @pytest.mark.redis
 async def test_the_login_limit_holds_across_instances_sharing_redis(start_server: StartServer) -> None:
-    import redis.asyncio as aioredis
 
     url = redis_url()
-    client = aioredis.Redis.from_url(url)
-    await client.flushdb()
-    await client.aclose()
+    await flush(url)
     limits: dict[str, Any] = {"REDIS_URL": url, "LOGIN_RATE_LIMIT": "4/60", "REGISTER_RATE_LIMIT": "3/60"}
     first = await start_server(**limits)
     second = await start_server(**limits)

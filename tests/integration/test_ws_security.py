@@ -4,7 +4,6 @@ input, the browser origin, slow readers closed so that they see 1013, sessions t
 from __future__ import annotations
 
 import asyncio
-import os
 import socket
 import struct
 import threading
@@ -110,15 +109,11 @@ async def test_connections_per_user_are_limited(start_server) -> None:
 
 @pytest.mark.redis
 async def test_the_connection_limit_holds_across_instances(start_server) -> None:
-    redis_url = os.environ.get("ROOMCAST_TEST_REDIS_URL")
-    if not redis_url:
-        if os.environ.get("CI"):
-            pytest.fail("CI must set ROOMCAST_TEST_REDIS_URL")
-        pytest.skip("no Redis: set ROOMCAST_TEST_REDIS_URL")
-    import redis
+    from tests.contract.env import flush
+    from tests.contract.env import redis_url as shared_redis
 
-    with redis.Redis.from_url(redis_url) as client:
-        client.flushdb()
+    redis_url = shared_redis()
+    await flush(redis_url)
     first = await start_server(MAX_CONNECTIONS_PER_USER=2, REDIS_URL=redis_url)
     second = await start_server(MAX_CONNECTIONS_PER_USER=2, REDIS_URL=redis_url)
     owner = await first.user()

@@ -9,10 +9,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-import redis.asyncio as aioredis
 
 from tests.contract.conftest import flush
-from tests.contract.env import postgres_url, redis_url
+from tests.contract.env import postgres_url, redis_client, redis_url
 from tests.scaled.cluster import Instance, account, create_database, drop_database, environment, migrate, room
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.slow]
@@ -98,10 +97,10 @@ async def test_cache_key_holds_the_last_cache_size_with_ttl(cluster: Cluster) ->
         url = f"/api/rooms/{room_id}/messages"
         response = await http.post(url, json={"content": f"m{index}"}, headers=user.headers)
         assert response.status_code == 201, response.text
-    client = aioredis.Redis.from_url(redis_url())
+    client = await redis_client(redis_url())
     try:
-        cached = await client.zrange(f"room_messages:{room_id}", 0, -1, withscores=True)
-        ttl = await client.ttl(f"room_messages:{room_id}")
+        cached = await client.zrange(f"room_messages:{{{room_id}}}", 0, -1, withscores=True)
+        ttl = await client.ttl(f"room_messages:{{{room_id}}}")
     finally:
         await client.aclose()
     assert [int(score) for _, score in cached] == list(range(4, CACHE_SIZE + 4))

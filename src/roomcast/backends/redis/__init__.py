@@ -1,13 +1,14 @@
 """Redis backends for scaled mode: every instance on any host shares one Redis (SPEC §1, §5).
 
-Layout (one logical database, standalone Redis: the presence and connection sweeps touch keys
-derived from stored names):
+Layout (`keys.py`; the braces are hash tags, so the same names serve a standalone Redis and a
+Redis Cluster, where every Lua script touches one slot):
 
 | key / channel | type | holds |
 | --- | --- | --- |
-| `room:{room_id}` | channel | envelopes for the room, prefixed with the publishing instance's id |
+| `room:{room_id}` | (shard) channel | envelopes for the room, prefixed with the publishing instance's id |
 | `rate_limit:message:{user_id}` | zset | the user's accepted sends in the window (token → ms), expires after it |
 | `room_messages:{room_id}` | zset | the room's newest CACHE_SIZE message JSONs scored by seq, TTL CACHE_TTL |
+| `room_messages_seq:{room_id}` | string | the room event up to which that set is complete |
 | `presence:{room_id}` | hash | user_id → username of the users online in the room |
 | `presence:{room_id}:connections` | hash | `{instance_id}:{connection_id}` → user_id |
 | `presence:{room_id}:counts` | hash | user_id → live connections in the room |
@@ -44,13 +45,13 @@ __all__ = ["RedisUnavailable", "check_redis", "create_redis_backends"]
 async def create_redis_backends(settings: Settings) -> Backends:
     """Connect (or raise RedisUnavailable) and build the backends on one link."""
     link = RedisLink(settings.redis_url)
+    await link.connect()
     # Callbacks run in this order when Redis returns: cache, presence, connections, then pub/sub catch-up.
     cache = RedisRecentCache(link)
     presence = RedisPresence(link)
     connections = RedisConnectionRegistry(link)
     pubsub = RedisPubSub(link)
     rate_limiter = RedisRateLimiter(link)
-    await link.connect()
     await connections.start()
 
     backends = RedisBackends(

@@ -1,6 +1,6 @@
 """The recent-message cache in Redis.
 
-Key `room_messages:{room_id}`: a sorted set of the room's newest messages, member =
+Key `room_messages:{room_id}` (names in `keys.py`): a sorted set of the room's newest messages, member =
 `<version>|` + the message JSON exactly as sent to clients, score = its seq; at most
 CACHE_SIZE members. Key `room_messages_seq:{room_id}`: the room event up to which the set is
 complete (`as_of`, see `RecentCache`). Both live CACHE_TTL, refreshed by every push.
@@ -15,20 +15,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from redis.asyncio.client import Pipeline
 from redis.exceptions import NoScriptError
 
 from roomcast.backends.base import CacheEntry, RoomPush
-from roomcast.backends.redis.link import UNREACHABLE, RedisLink, load_script
-
-PREFIX = "room_messages:"
-SEQ_PREFIX = "room_messages_seq:"
+from roomcast.backends.redis.keys import room_cache, room_cache_as_of
+from roomcast.backends.redis.link import UNREACHABLE, Pipeline, RedisLink, load_script
 
 
 class RedisRecentCache:
     def __init__(self, link: RedisLink) -> None:
         self._link = link
         self._push = load_script(link.client, "cache_push")
+        self._read = load_script(link.client, "cache_read")
         self._dirty: set[str] = set()
         link.on_up(self._forget_dirty)
 
@@ -43,7 +41,7 @@ class RedisRecentCache:
     def stage(self, pipe: Pipeline, push: RoomPush, size: int, ttl: int) -> None:
         """Queue a push on a pipeline (one EVALSHA; `settle` deals with its answer)."""
         args = _script_args(push.entries, size, ttl, "push", push.first_seq, push.last_seq)
-        pipe.evalsha(self._push.sha, 2, PREFIX + push.room_id, SEQ_PREFIX + push.room_id, *args)
+        pipe.evalsha(self._push.sha, 2, room_cache(push.room_id), room_cache_as_of(push.room_id), *args)
 
     async def settle(self, pushes: Sequence[RoomPush], answers: Sequence[object], size: int, ttl: int) -> None:
         """After the pipeline: a push that found the script flushed (Redis restarted) goes again."""
@@ -67,7 +65,8 @@ class RedisRecentCache:
             return
         try:
             await self._push(
-                keys=[PREFIX + room_id, SEQ_PREFIX + room_id], args=_script_args(entries, size, ttl, mode, first, last)
+                keys=[room_cache(room_id), room_cache_as_of(room_id)],
+                args=_script_args(entries, size, ttl, mode, first, last),
             )
         except UNREACHABLE as exc:
             self._dirty.add(room_id)
@@ -77,19 +76,22 @@ class RedisRecentCache:
         if not self._link.up:
             return 0, []
         try:
-            async with self._link.client.pipeline(transaction=True) as pipe:
-                pipe.get(SEQ_PREFIX + room_id)
-                pipe.zrange(PREFIX + room_id, 0, -1, withscores=True)
-                as_of, rows = await pipe.execute()
+            answer = await self._read(keys=[room_cache(room_id), room_cache_as_of(room_id)])
         except UNREACHABLE as exc:
             self._link.lost(exc)
             return 0, []
-        return int(as_of or 0), [(int(score), member.partition(b"|")[2]) for member, score in rows]
+        as_of, *rows = answer
+        members, scores = rows[0::2], rows[1::2]
+        return int(as_of or 0), [
+            (int(score), member.partition(b"|")[2]) for member, score in zip(members, scores, strict=True)
+        ]
 
     async def _forget_dirty(self) -> None:
         if self._dirty:
             rooms = list(self._dirty)
-            await self._link.client.delete(*(PREFIX + room for room in rooms), *(SEQ_PREFIX + room for room in rooms))
+            await self._link.client.delete(
+                *(room_cache(room) for room in rooms), *(room_cache_as_of(room) for room in rooms)
+            )
             self._dirty.difference_update(rooms)
 
     async def close(self) -> None:

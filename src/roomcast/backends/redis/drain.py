@@ -11,11 +11,11 @@ import asyncio
 import logging
 import time
 
+from roomcast.backends.redis.keys import DRAINING as KEY
 from roomcast.backends.redis.link import UNREACHABLE, RedisLink, load_script
 
 log = logging.getLogger("roomcast.backends.redis")
 
-KEY = "draining"
 TTL_MS = 15_000
 DONE, LOOK = 0, -1
 SETTLE = 0.3  # seconds: peers signalled together have begun draining by then

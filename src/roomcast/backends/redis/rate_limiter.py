@@ -15,9 +15,9 @@ import uuid
 
 from roomcast.backends.base import RateDecision
 from roomcast.backends.memory.rate_limiter import MemoryRateLimiter
+from roomcast.backends.redis.keys import rate_limit
 from roomcast.backends.redis.link import UNREACHABLE, RedisLink, load_script
 
-PREFIX = "rate_limit:"
 LOCAL = "local:"
 
 
@@ -32,7 +32,7 @@ class RedisRateLimiter:
             token = uuid.uuid4().hex
             try:
                 allowed, count, wait_ms = await self._script(
-                    keys=[PREFIX + key], args=[limit, int(window * 1000), token]
+                    keys=[rate_limit(key)], args=[limit, int(window * 1000), token]
                 )
             except UNREACHABLE as exc:
                 self._link.lost(exc)
@@ -54,7 +54,7 @@ class RedisRateLimiter:
             return
         if self._link.up:
             try:
-                await self._link.client.zrem(PREFIX + key, token)
+                await self._link.client.zrem(rate_limit(key), token)
             except UNREACHABLE as exc:
                 self._link.lost(exc)
 

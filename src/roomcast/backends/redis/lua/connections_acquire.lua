@@ -1,43 +1,42 @@
 -- Admit one more live connection of a user if it has fewer than `limit` (SPEC §2
 -- MAX_CONNECTIONS_PER_USER), atomically for every instance.
--- KEYS[1] connections:{user_id}             zset "{instance_id}:{connection_id}" -> acquired at (ms)
--- KEYS[2] connection_instance:{instance_id} set  "{user_id}|{connection_id}" (what a sweep removes)
--- KEYS[3] connection_instances              zset instance_id -> last heartbeat (ms, Redis time)
--- ARGV: instance_id, connection_id ('' only counts), user_id, limit, dead after (ms)
--- Entries of instances silent for longer than `dead after`, or swept, are removed first, so a
--- crashed instance's connections stop counting; the caller's own always count.
--- Returns {1 when admitted or already registered, else 0; the user's live connections now}.
+-- KEYS[1] connections:{user_id}   zset "{instance_id}:{connection_id}" -> acquired at (ms)
+-- ARGV: instance_id, connection_id ('' only counts), limit, view time (ms, Redis time), then
+-- the instances alive at the view time (instances.lua "live").
+-- An entry counts when its instance is the caller or alive in the view. Any other entry
+-- older than the view belongs to an instance dead or swept by then: it is removed. An entry
+-- newer than the view (an instance that started since) counts, and the answer says the view
+-- is stale, so that the caller refreshes it and asks again before refusing.
+-- Returns {1 when admitted or already registered, else 0; the user's live connections now;
+-- 1 when the view missed an instance}.
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-local dead_before = now - tonumber(ARGV[5])
+local view = tonumber(ARGV[4])
 local member = ARGV[1] .. ':' .. ARGV[2]
 local alive = {[ARGV[1]] = true}
-local live = 0
-local held = false
-for _, entry in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+for i = 5, #ARGV do
+  alive[ARGV[i]] = true
+end
+local live, held, stale = 0, false, 0
+local entries = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+for i = 1, #entries, 2 do
+  local entry = entries[i]
   local instance = string.sub(entry, 1, string.find(entry, ':', 1, true) - 1)
-  if alive[instance] == nil then
-    local beat = redis.call('ZSCORE', KEYS[3], instance)
-    alive[instance] = beat ~= false and tonumber(beat) >= dead_before
-  end
   if alive[instance] then
     live = live + 1
-    if entry == member then
-      held = true
-    end
-  else
+    held = held or entry == member
+  elseif tonumber(entries[i + 1]) < view then
     redis.call('ZREM', KEYS[1], entry)
+  else
+    live = live + 1
+    stale = 1
   end
 end
-if ARGV[2] == '' then
-  return {0, live}
+if ARGV[2] == '' or held then
+  return {held and 1 or 0, live, stale}
 end
-if held then
-  return {1, live}
-end
-if live >= tonumber(ARGV[4]) then
-  return {0, live}
+if live >= tonumber(ARGV[3]) then
+  return {0, live, stale}
 end
 redis.call('ZADD', KEYS[1], now, member)
-redis.call('SADD', KEYS[2], ARGV[3] .. '|' .. ARGV[2])
-return {1, live + 1}
+return {1, live + 1, stale}
