@@ -140,4 +140,3 @@ async def test_a_node_that_restarts_empty_is_an_outage_the_instances_recover_fro
 
 async def noop_handler(room_id: str, payload: bytes) -> None:
     return None
-
