@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.conftest import WsClient
-from tests.contract.env import OwnRedis, postgres_url
+from tests.contract.env import OwnRedis, OwnRedisCluster, postgres_url
 from tests.scaled.cluster import Instance, account, create_database, drop_database, environment, migrate, room
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.slow]
@@ -31,8 +31,28 @@ async def health(http: httpx.AsyncClient) -> str:
     return str((await http.get("/health")).json()["status"])
 
 
-async def test_redis_restart_loses_nothing_and_duplicates_nothing(tmp_path: Path) -> None:
-    own_redis = OwnRedis(tmp_path).start()
+class ClusterNodeRestart:
+    """A three-node Redis Cluster of which one node stops and comes back empty."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.cluster = OwnRedisCluster(workdir).start()
+        self.url = self.cluster.url
+
+    def stop(self) -> None:
+        self.cluster.nodes[1].stop()
+
+    def start(self) -> None:
+        self.cluster.nodes[1].start()
+        self.cluster.wait_healthy()
+
+    def close(self) -> None:
+        self.cluster.stop()
+
+
+@pytest.mark.parametrize("redis_kind", ["standalone", "cluster"])
+async def test_redis_restart_loses_nothing_and_duplicates_nothing(tmp_path: Path, redis_kind: str) -> None:
+    own_redis: OwnRedis | ClusterNodeRestart
+    own_redis = OwnRedis(tmp_path).start() if redis_kind == "standalone" else ClusterNodeRestart(tmp_path)
     database = await create_database(postgres_url())
     env = environment(database, own_redis.url)
     migrate(env, tmp_path)
@@ -84,7 +104,7 @@ async def test_redis_restart_loses_nothing_and_duplicates_nothing(tmp_path: Path
             await change(6)  # changes too: the resync reads them back from the log
             assert await health(http_a) == "degraded"
             assert await health(http_b) == "degraded"
-            own_redis.start()  # same port, empty
+            own_redis.start()  # same port, empty (a cluster node: with its slots)
             async with asyncio.timeout(15):
                 while await health(http_a) != "ok" or await health(http_b) != "ok":  # noqa: ASYNC110
                     await asyncio.sleep(0.2)
@@ -105,5 +125,8 @@ async def test_redis_restart_loses_nothing_and_duplicates_nothing(tmp_path: Path
     finally:
         a.stop()
         b.stop()
-        own_redis.stop()
+        if isinstance(own_redis, ClusterNodeRestart):
+            own_redis.close()
+        else:
+            own_redis.stop()
         await drop_database(database)

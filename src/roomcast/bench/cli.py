@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
+import json
 import os
 import sys
 import time
@@ -103,6 +105,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "edits and reaction toggles in turn (e.g. 0.2; roomcast only, not S3 or S4)",
     )
     parser.add_argument("--plot", type=Path, help="write a PNG of latency against load")
+    parser.add_argument("--json", type=Path, help="also write the results as JSON (one object per scenario and target)")
     parser.add_argument("--quiet", action="store_true", help="no progress line")
     args = parser.parse_args(argv)
     for name in args.scenarios:
@@ -349,6 +352,8 @@ async def run(args: argparse.Namespace) -> int:
     if args.plot is not None:
         written = plot(results, args.plot)
         emit(f"plot: {written}" if written else "plot: skipped (matplotlib missing or nothing to plot)")
+    if args.json is not None:
+        args.json.write_text(json.dumps([dataclasses.asdict(result) for result in results], indent=1))
     return 1 if failed else 0
 
 

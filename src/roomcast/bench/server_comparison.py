@@ -87,6 +87,7 @@ def measure(
     scenario: str,
     env_extra: dict[str, str] | None = None,
     pinned: bool = True,
+    json_path: Path | None = None,
 ) -> str:
     """Run `python -m <command>` (plus its bind arguments) on a fresh database, the scenario against it."""
     from roomcast.bench.targets import free_port, roomcast_env
@@ -113,6 +114,8 @@ def measure(
             bench = [sys.executable, "-m", "roomcast", "bench", scenario, "--url", url, "--kind", "roomcast"]
             bench += ["--server-pid", str(server.pid), "--rates", rates, "--duration", str(duration)]
             bench += ["--keep-going", "--quiet", "--no-pin"]
+            if json_path is not None:
+                bench += ["--json", str(json_path)]
             result = subprocess.run([*load_pin, *bench], env=env, capture_output=True, text=True)
             return f"== {name}\n{result.stdout}{result.stderr[-2000:] if result.returncode else ''}"
         finally:

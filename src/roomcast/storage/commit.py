@@ -2,7 +2,7 @@
 
 `commit_steps` is the whole algorithm as a generator of SQLAlchemy Core statements: it yields
 each statement with its parameters and receives the rows, so the same statements run on
-PostgreSQL through the async engine (`run_async`) and on SQLite, compiled by SQLAlchemy once,
+PostgreSQL (`run_async` on asyncpg or the async engine) and on SQLite, compiled by SQLAlchemy once,
 on a plain sqlite3 connection on the event loop (`storage.sqlite_commit`, which keeps the
 fsync off the loop).
 
@@ -20,7 +20,7 @@ after an edit or delete, the replies quoting those messages are read back as the
 from __future__ import annotations
 
 import functools
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -33,7 +33,8 @@ from roomcast.storage.records import Draft, MessageDraft, MessageRecord, Outcome
 
 Step = tuple[Executable, Any]
 # Each statement's rows come back as mappings (column key -> value, typed by the column).
-Steps = Generator[Step, Sequence[RowMapping | Mapping[str, Any]], list[Outcome]]
+Rows = Sequence[RowMapping | Mapping[str, Any]]
+Steps = Generator[Step, Rows, list[Outcome]]
 
 _EXISTING = select_messages().where(
     messages.c.client_id.in_(bindparam("client_ids", expanding=True)),
@@ -45,7 +46,7 @@ _ROOMS = (
     .order_by(rooms.c.id)
     .with_for_update(key_share=True)  # FOR NO KEY UPDATE: inserts referencing the room still proceed
 )
-_TARGETS = select_messages().where(messages.c.id.in_(bindparam("ids", expanding=True)))
+TARGETS = select_messages().where(messages.c.id.in_(bindparam("ids", expanding=True)))
 _BUMP = update(rooms).where(rooms.c.id == bindparam("b_id")).values(last_seq=bindparam("b_seq"))
 _INSERT = insert(messages)
 _CHANGE = (
@@ -127,7 +128,7 @@ def commit_steps(drafts: Sequence[Draft], lookup: bool, now: datetime) -> Steps:
     targets: dict[Any, MessageRecord] = {}
     wanted = plan.targets()
     if wanted:
-        rows = yield _TARGETS, {"ids": sorted(wanted)}
+        rows = yield TARGETS, {"ids": sorted(wanted)}
         targets = {row["id"]: record_from_row(row) for row in rows}
     plan.apply(last_seqs, targets, now)
     if not plan.last_seqs:
@@ -180,13 +181,33 @@ def _message_row(record: MessageRecord) -> dict[str, Any]:
     }
 
 
-async def run_async(conn: AsyncConnection, steps: Steps) -> list[Outcome]:
-    """Drive `steps` on an async connection (already in a transaction)."""
+def run(steps: Steps, execute: Callable[[Executable, Any], Rows]) -> list[Outcome]:
+    """Drive `steps`, each statement through `execute` (a connection already in a transaction)."""
     try:
         statement, params = next(steps)
         while True:
-            result = await conn.execute(statement, params)
-            statement, params = steps.send(result.mappings().all() if result.returns_rows else [])
+            statement, params = steps.send(execute(statement, params))
+    except StopIteration as done:
+        outcomes: list[Outcome] = done.value  # what `steps` returned (StopIteration's is untyped)
+        return outcomes
+
+
+async def run_async(steps: Steps, execute: Callable[[Executable, Any], Awaitable[Rows]]) -> list[Outcome]:
+    """`run` for a connection whose statements are awaited."""
+    try:
+        statement, params = next(steps)
+        while True:
+            statement, params = steps.send(await execute(statement, params))
     except StopIteration as done:
         outcomes: list[Outcome] = done.value
         return outcomes
+
+
+def on_connection(conn: AsyncConnection) -> Callable[[Executable, Any], Awaitable[Rows]]:
+    """`execute` for `run_async` through SQLAlchemy's async connection."""
+
+    async def execute(statement: Executable, params: Any) -> Rows:
+        result = await conn.execute(statement, params)
+        return result.mappings().all() if result.returns_rows else []
+
+    return execute

@@ -79,6 +79,8 @@ class BatchPlan:
                 self._first_of_key[key] = index
             self._live.append(index)
             self.actors.add(_actor(draft))
+        # The ids of the new messages, made now so that a statement can carry them (`new_ids`).
+        self._ids = {index: uuid7() for index in self._live if isinstance(drafts[index], MessageDraft)}
         self.inserts: list[MessageRecord] = []
         self.changed: dict[uuid.UUID, StoredState] = {}
         self.read_marks: dict[Pair, int] = {}
@@ -99,6 +101,15 @@ class BatchPlan:
             else:
                 self.outcomes[index] = NotParticipant("not a participant")
         self._live = kept
+
+    def new_messages(self) -> list[tuple[int, MessageDraft, uuid.UUID]]:
+        """The drafts that may become new messages, in order: (index, draft, the id it gets)."""
+        found = []
+        for index in self._live:
+            draft = self.drafts[index]
+            if isinstance(draft, MessageDraft):
+                found.append((index, draft, self._ids[index]))
+        return found
 
     def rooms(self) -> list[uuid.UUID]:
         """The rooms the batch may write, sorted: the lock order, so writers cannot deadlock."""
@@ -157,7 +168,7 @@ class BatchPlan:
             reply_to = reply_ref(parent.id, parent.seq, parent.sender_username, parent.content, False)
         seq = self._next_seq(draft.room_id, last_seqs)
         record = MessageRecord(
-            id=uuid7(),
+            id=self._ids[index],
             room_id=draft.room_id,
             seq=seq,
             sender_id=draft.sender_id,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import sqlite3
@@ -25,7 +26,7 @@ from typing import Any
 
 from sqlalchemy.engine import URL
 
-from roomcast.storage.commit import Steps, commit_steps
+from roomcast.storage.commit import commit_steps, run
 from roomcast.storage.records import Draft, Outcome
 from roomcast.storage.statements import SqliteStatements
 
@@ -118,21 +119,11 @@ class SqliteBatchStore:
         db = self._connection()
         db.execute("BEGIN IMMEDIATE")
         try:
-            return self._run(db, commit_steps(drafts, lookup, now))
+            return run(commit_steps(drafts, lookup, now), functools.partial(self._statements.run, db))
         except BaseException:
             with contextlib.suppress(sqlite3.Error):
                 db.execute("ROLLBACK")
             raise
-
-    def _run(self, db: sqlite3.Connection, steps: Steps) -> list[Outcome]:
-        try:
-            statement, params = next(steps)
-            while True:
-                statement, params = steps.send(self._statements.run(db, statement, params))
-        except StopIteration as done:
-            # What `steps` returned (StopIteration's own `value` is untyped).
-            outcomes: list[Outcome] = done.value
-            return outcomes
 
     def _commit(self) -> None:
         """COMMIT (synced before it is visible, see the module), then checkpoint if due."""

@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from roomcast.observability import metrics
-from roomcast.storage.commit import commit_steps, run_async
+from roomcast.storage.commit import commit_steps, on_connection, run_async
 from roomcast.storage.database import sqlite_pragmas
 from roomcast.storage.errors import StorageError
 from roomcast.storage.models import utcnow
@@ -65,7 +65,7 @@ class SqlBatchStore:
 
     async def commit(self, drafts: Sequence[Draft], lookup: bool, now: datetime) -> list[Outcome]:
         async with self._engine.begin() as conn:
-            return await run_async(conn, commit_steps(drafts, lookup, now))
+            return await run_async(commit_steps(drafts, lookup, now), on_connection(conn))
 
     async def close(self) -> None:
         pass
