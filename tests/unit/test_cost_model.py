@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from roomcast.bench.cost_model import Run, costs, report
+from roomcast.bench.cost_model import Run, costs, reference_rate, report
 
 
 def step(rate: float, cpu_us_per_message: float, duration: float = 10) -> dict[str, float]:
@@ -40,3 +40,22 @@ def test_the_model_recovers_the_costs_it_was_built_from() -> None:
     assert model.workers_limit(8) < model.workers_limit(8, routed=True)
     assert model.redis_limit(8, routed=True) == pytest.approx(1e6 / (r_0 + r_sub))
     assert "| 8 |" in report(model)
+
+
+def test_the_reference_rate_is_the_highest_every_run_passed() -> None:
+    def steps(*passing: bool) -> list[dict[str, object]]:
+        return [
+            {
+                "offered": 1000.0 * (i + 1),
+                "delivered": 9 if ok else 8,
+                "expected": 9,
+                "errors": 0,
+                "latencies_ms": [1.0, 2.0, 3.0, 4.0],
+                "slo_ms": 100.0,
+            }
+            for i, ok in enumerate(passing)
+        ]
+
+    runs = [Run("a", "S1", steps(True, True, True)), Run("b", "S1", steps(True, True, False))]
+    assert reference_rate(runs) == 2000
+    assert reference_rate([Run("c", "S1", steps(False, False))]) == 1000

@@ -45,6 +45,17 @@ class Run:
     steps: Sequence[Mapping[str, Any]]
     redis_cpu_s: float | None = None  # Redis's CPU over the whole run
 
+    def passed(self) -> list[float]:
+        """The offered rates of the steps that passed (nothing lost, no error, p99 under the SLO)."""
+        return [
+            float(s["offered"])
+            for s in self.steps
+            if int(s["delivered"]) >= int(s["expected"])
+            and not int(s["errors"])
+            and s["latencies_ms"]
+            and float(s["latencies_ms"][2]) < float(s["slo_ms"])
+        ]
+
     def step(self, rate: float) -> Mapping[str, Any]:
         return min(self.steps, key=lambda s: abs(float(s["offered"]) - rate))
 
@@ -97,6 +108,15 @@ def costs(
         r_0=max(0.0, r_1 - r_sub),
         r_sub=r_sub,
     )
+
+
+def reference_rate(runs: Sequence[Run]) -> float:
+    """The highest rate every run passed (the closest to capacity all of them measured), else
+    the lowest offered: per-message costs fall as batches grow with the rate."""
+    common = set.intersection(*(set(run.passed()) for run in runs)) if runs else set()
+    if common:
+        return max(common)
+    return min(float(s["offered"]) for run in runs for s in run.steps)
 
 
 def report(model: Costs, workers: Sequence[int] = (1, 2, 4, 8, 16, 32)) -> str:

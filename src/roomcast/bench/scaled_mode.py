@@ -9,8 +9,8 @@ then two workers, and the cost model they give.
 3. two workers (`roomcast serve --workers 2`), PostgreSQL and Redis, not pinned: the scale-out.
 
 Then the cost model (`bench.cost_model`): CPU per message, per delivery and per Redis
-publication at the first rate of each scenario (Redis's CPU from its `INFO cpu`), and the
-throughput it predicts for N workers on N cores and one Redis.
+publication at the highest rate every configuration passed (Redis's CPU from its `INFO cpu`),
+and the throughput it predicts for N workers on N cores and one Redis.
 
 Needs PostgreSQL (ROOMCAST_BENCH_POSTGRES, default postgresql://postgres@127.0.0.1:5432) and
 Redis (ROOMCAST_BENCH_REDIS, default redis://127.0.0.1:6379/5, flushed before each run).
@@ -29,7 +29,7 @@ from pathlib import Path
 import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type information
 import redis.asyncio as redis
 
-from roomcast.bench.cost_model import Run, costs, report
+from roomcast.bench.cost_model import Run, costs, reference_rate, report
 from roomcast.bench.extra import GENERATOR, missing_extra
 from roomcast.bench.postgres import POSTGRES, database_url
 from roomcast.bench.server_comparison import measure
@@ -78,9 +78,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"roomcast bench scaled: {name} ({scenario}) gave no result", file=sys.stderr)
                 return 1
             measured.append(Run(name, scenario, results[0]["steps"], used))
-    s1_rate = float(args.rates.split(",")[0])
-    s2_rate = float(args.s2_rates.split(",")[0])
     postgres, one_worker, one_worker_s2, two_workers = measured
+    s1_rate = reference_rate([postgres, one_worker, two_workers])
+    s2_rate = reference_rate([one_worker_s2])
+    print(f"(at {s1_rate:.0f} msg/s for S1, {s2_rate:.0f} msg/s for S2)")
     print(report(costs(postgres, one_worker, one_worker_s2, two_workers, s1_rate, s2_rate)), flush=True)
     return 0
 
