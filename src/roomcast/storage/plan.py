@@ -79,7 +79,7 @@ class BatchPlan:
                 self._first_of_key[key] = index
             self._live.append(index)
             self.actors.add(_actor(draft))
-        # The ids of the new messages, made now so that a statement can carry them (`new_ids`).
+        # The ids of the new messages, made now so that a statement can carry them (`new_messages`).
         self._ids = {index: uuid7() for index in self._live if isinstance(drafts[index], MessageDraft)}
         self.inserts: list[MessageRecord] = []
         self.changed: dict[uuid.UUID, StoredState] = {}

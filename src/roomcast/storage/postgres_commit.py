@@ -20,9 +20,10 @@ is checked against.
 
 A connection that broke (the server restarted, the network dropped) is given back to the pool
 invalidated and the next batch opens another; a batch that finds it broken before anything of
-it was sent goes again at once on a new one (the one-statement batch, which has no BEGIN to
-find that out, goes again when its drafts carry client ids, as a transaction that first looks
-them up, so that a batch committed before its answer was lost is not stored twice).
+it was sent goes again at once on a new one. The one-statement batch has no BEGIN to find that
+out: on a broken connection it looks up the message ids it carries on a new one — none stored,
+it goes again; stored, it committed and only its answer was lost, so those are its results
+(never stored twice) and the drafts it refused are decided again.
 """
 
 from __future__ import annotations

@@ -53,13 +53,26 @@ def node_url(url: str, host: str, port: int | str) -> str:
 
 
 class _Node:
-    """The subscription connection to one node and the task that reads it."""
+    """The subscription connection to one node (shard channels on a cluster) and its reader."""
 
-    def __init__(self, name: str, url: str) -> None:
+    def __init__(self, name: str, url: str, sharded: bool) -> None:
         self.name = name
+        self.sharded = sharded
         self.client = make_client(url)
         self.connection: RedisPubSubConnection = self.client.pubsub()
         self.reader: asyncio.Task[None] | None = None
+
+    async def subscribe(self, channels: Sequence[bytes]) -> None:
+        if self.sharded:
+            await self.connection.ssubscribe(*channels)
+        else:
+            await self.connection.subscribe(*channels)
+
+    async def unsubscribe(self, channels: Sequence[bytes]) -> None:
+        if self.sharded:
+            await self.connection.sunsubscribe(*channels)
+        else:
+            await self.connection.unsubscribe(*channels)
 
     async def close(self) -> None:
         if self.reader is not None:
@@ -170,7 +183,7 @@ class RedisPubSub:
                 found = cluster.get_node(node_name=name)
                 assert found is not None
                 url = node_url(url, found.host, found.port)
-            node = self._nodes[name] = _Node(name, url)
+            node = self._nodes[name] = _Node(name, url, sharded=cluster is not None)
             await node.connection.connect()
             node.reader = asyncio.create_task(self._read(node), name="roomcast-redis-subscriber")
         return node
@@ -178,11 +191,11 @@ class RedisPubSub:
     async def _send_subscription(self, rooms: list[str], subscribe: bool) -> None:
         if not self._nodes_open or not self._link.up or not rooms:
             return
-        sharded = self._link.cluster is not None
         try:
             by_node: dict[str, list[bytes]] = {}
             for room in rooms:
-                name = self._node_of_room.pop(room, None) if not subscribe else self._node_name(room)
+                # A room leaves the node it was subscribed on; it joins the node owning its slot.
+                name = self._node_name(room) if subscribe else self._node_of_room.pop(room, None)
                 if name is None:
                     continue
                 if subscribe:
@@ -192,19 +205,13 @@ class RedisPubSub:
             loop = asyncio.get_running_loop()
             for name, channels in by_node.items():
                 node = await self._node(name)
-                if not subscribe:
-                    self._leaving.update(channels)
-                    if sharded:
-                        await node.connection.sunsubscribe(*channels)
-                    else:
-                        await node.connection.unsubscribe(*channels)
-                    continue
-                self._leaving.difference_update(channels)
-                waiting.extend(self._confirmations.setdefault(c, loop.create_future()) for c in channels)
-                if sharded:
-                    await node.connection.ssubscribe(*channels)
+                if subscribe:
+                    self._leaving.difference_update(channels)
+                    waiting.extend(self._confirmations.setdefault(c, loop.create_future()) for c in channels)
+                    await node.subscribe(channels)
                 else:
-                    await node.connection.subscribe(*channels)
+                    self._leaving.update(channels)
+                    await node.unsubscribe(channels)
         except UNREACHABLE as exc:
             self._link.lost(exc)
             return
